@@ -1,0 +1,1 @@
+"""The domain of grader: store, importers, exporters, diffs, statistics. Never imports textual."""

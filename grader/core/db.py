@@ -1,0 +1,161 @@
+"""Engines made from a URL (never a global one), SQLite pragmas, schema creation and version check."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, select, text
+from sqlmodel import SQLModel
+
+from grader.core import models
+from grader.core.models import SCHEMA_VERSION, Meta
+
+ENV_DB = "GRADER_DB"
+APPEND_ONLY_TABLES = ("verdict", "reveal")
+
+
+class SchemaError(RuntimeError):
+    """The database was written by a newer or unknown schema; it is left untouched."""
+
+
+def default_db_path() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("grader", appauthor=False)) / "grader.db"
+
+
+def resolve_db_url(option: str | None = None) -> str:
+    """The database URL from `--db`, else `GRADER_DB`, else a SQLite file in the user's data directory.
+
+    A bare path is taken as a SQLite file.
+    """
+    value = option or os.environ.get(ENV_DB) or str(default_db_path())
+    if "://" in value:
+        return value
+    return f"sqlite:///{Path(value).expanduser().resolve()}"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Python's sqlite3 would otherwise open transactions implicitly; we issue BEGIN ourselves.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    # FULL: a committed verdict survives power loss, not only a killed process.
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # Writers ask for IMMEDIATE so that two writers queue on busy_timeout instead of failing to upgrade.
+    if conn.get_execution_options().get("sqlite_immediate"):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str, *, create: bool = True, echo: bool = False) -> Engine:
+    """An engine for `url`, with the schema created (when `create`) and its version checked."""
+    kwargs: dict[str, Any] = {"echo": echo}
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:" and not path.startswith("file:"):
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 10}
+    else:
+        kwargs["pool_pre_ping"] = True
+    engine = create_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+    ensure_schema(engine, create=create)
+    return engine
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction that takes the write lock up front on SQLite."""
+    with engine.connect() as conn:
+        conn = conn.execution_options(sqlite_immediate=True)
+        with conn.begin():
+            yield conn
+
+
+def ensure_schema(engine: Engine, *, create: bool = True) -> None:
+    """Create the schema in an empty database; refuse one from a newer or unknown schema."""
+    with engine.connect() as conn:
+        tables = set(inspect(conn).get_table_names())
+    if "grader_meta" in tables:
+        with engine.connect() as conn:
+            row = conn.execute(select(Meta.value).where(Meta.key == "schema_version")).first()
+        found = row[0] if row else None
+        if found is None or not str(found).isdigit():
+            raise SchemaError(
+                f"{_display(engine)}: unknown schema (schema_version={found!r}); grader will not touch it"
+            )
+        if int(found) > SCHEMA_VERSION:
+            raise SchemaError(
+                f"{_display(engine)}: written by a newer grader (schema {found}, this one knows "
+                f"{SCHEMA_VERSION}); upgrade grader, the database was not changed"
+            )
+        if int(found) < SCHEMA_VERSION:
+            raise SchemaError(
+                f"{_display(engine)}: schema {found} is older than {SCHEMA_VERSION} and no migration exists"
+            )
+        return
+    ours = {t.name for t in SQLModel.metadata.sorted_tables}
+    if tables and not tables & ours:
+        raise SchemaError(f"{_display(engine)}: not a grader database (tables: {', '.join(sorted(tables))})")
+    if tables:
+        raise SchemaError(f"{_display(engine)}: grader tables without a schema version; refusing to guess")
+    if not create:
+        raise SchemaError(f"{_display(engine)}: no grader schema")
+    _ = models  # the tables are registered on SQLModel.metadata by importing models
+    with engine.begin() as conn:
+        SQLModel.metadata.create_all(conn)
+        _install_append_only_guards(conn)
+        conn.execute(Meta.__table__.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+
+
+def _install_append_only_guards(conn: Connection) -> None:
+    """Triggers that make UPDATE and DELETE on verdicts and reveals fail in the database itself."""
+    if conn.dialect.name == "sqlite":
+        for table in APPEND_ONLY_TABLES:
+            for op in ("UPDATE", "DELETE"):
+                conn.execute(
+                    text(
+                        f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
+                        f"BEGIN SELECT RAISE(ABORT, '{table} rows are append-only'); END"
+                    )
+                )
+    elif conn.dialect.name == "postgresql":
+        conn.execute(
+            text(
+                "CREATE OR REPLACE FUNCTION grader_append_only() RETURNS trigger AS $$ "
+                "BEGIN RAISE EXCEPTION '% rows are append-only', TG_TABLE_NAME; END; $$ LANGUAGE plpgsql"
+            )
+        )
+        for table in APPEND_ONLY_TABLES:
+            conn.execute(
+                text(
+                    f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                    "FOR EACH ROW EXECUTE FUNCTION grader_append_only()"
+                )
+            )
+
+
+def drop_all(engine: Engine) -> None:
+    """Remove every grader table (tests use it to reset a shared PostgreSQL database)."""
+    with engine.begin() as conn:
+        SQLModel.metadata.drop_all(conn)
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("DROP FUNCTION IF EXISTS grader_append_only() CASCADE"))
+
+
+def _display(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)

@@ -1,0 +1,220 @@
+"""Shared pieces of the importers: errors that name file and line, reports, record readers."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from grader.core.models import ImportRecord, utcnow
+
+# A progress callback: (units done since last call, total units or None).
+Progress = Callable[[int, int | None], None]
+
+
+class BadInput(ValueError):
+    """A row or file that cannot be imported; names the file, the line and the problem."""
+
+    def __init__(self, path: str | Path, line: int | None, problem: str) -> None:
+        self.path = str(path)
+        self.line = line
+        self.problem = problem
+        where = f"{self.path}:{line}" if line is not None else self.path
+        super().__init__(f"{where}: {problem}")
+
+
+@dataclass(slots=True)
+class SkippedRow:
+    path: str
+    line: int | None
+    problem: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        return f"{where}: {self.problem}"
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """What an import did: rows added per table, what was already there, what was skipped."""
+
+    source: str
+    added: dict[str, int] = field(default_factory=dict)
+    unchanged: int = 0
+    updated: int = 0
+    skipped: list[SkippedRow] = field(default_factory=list)
+    already_imported: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, table: str, count: int) -> None:
+        self.added[table] = self.added.get(table, 0) + count
+
+    @property
+    def total_added(self) -> int:
+        return sum(self.added.values()) + self.updated
+
+    def summary(self) -> str:
+        if self.total_added == 0:
+            head = "nothing new: everything in it is already in the store"
+        else:
+            parts = [f"{n} {table}" for table, n in self.added.items() if n]
+            if self.updated:
+                parts.append(f"{self.updated} updated")
+            head = "added " + ", ".join(parts)
+        lines = [f"{self.source}: {head}"]
+        if self.already_imported:
+            lines.append(f"  {len(self.already_imported)} file(s) already imported, left as they were")
+        lines.extend(f"  note: {n}" for n in self.notes)
+        if self.skipped:
+            lines.append(f"  skipped {len(self.skipped)} bad row(s):")
+            lines.extend(f"    {s}" for s in self.skipped)
+        return "\n".join(lines)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "already_imported": self.already_imported,
+            "skipped": [str(s) for s in self.skipped],
+            "notes": self.notes,
+        }
+
+
+class RowErrors:
+    """Collects bad rows: raises on the first one, or records it when skipping is allowed."""
+
+    def __init__(self, skip_bad: bool, report: ImportReport) -> None:
+        self.skip_bad = skip_bad
+        self.report = report
+
+    def bad(self, path: str | Path, line: int | None, problem: str) -> None:
+        if not self.skip_bad:
+            raise BadInput(path, line, problem)
+        self.report.skipped.append(SkippedRow(str(path), line, problem))
+
+
+def fingerprint(kind: str, *parts: bytes | str) -> str:
+    digest = hashlib.sha256(kind.encode())
+    for part in parts:
+        digest.update(b"\0")
+        digest.update(part.encode("utf-8", "surrogatepass") if isinstance(part, str) else part)
+    return digest.hexdigest()
+
+
+def known_fingerprints(conn: Connection, fingerprints: list[str]) -> set[str]:
+    if not fingerprints:
+        return set()
+    table = ImportRecord.__table__
+    found: set[str] = set()
+    for start in range(0, len(fingerprints), 500):
+        chunk = fingerprints[start : start + 500]
+        found.update(conn.execute(select(table.c.fingerprint).where(table.c.fingerprint.in_(chunk))).scalars())
+    return found
+
+
+def record_import(conn: Connection, kind: str, fp: str, source: str, rows_added: int) -> None:
+    conn.execute(
+        ImportRecord.__table__.insert().values(
+            kind=kind, fingerprint=fp, source=source, rows_added=rows_added, created_at=utcnow()
+        )
+    )
+
+
+def read_text(path: Path) -> tuple[str, bytes]:
+    """The file's text (invalid UTF-8 is an error naming the line) and its bytes."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig"), data
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise BadInput(path, line, f"not valid UTF-8 ({exc.reason} at byte {exc.start})") from exc
+
+
+def iter_json_records(path: Path, text: str, errors: RowErrors) -> Iterator[tuple[int, Any]]:
+    """(line, value) for each record of a JSON Lines file or of a JSON array, whatever the file is named."""
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        yield from _iter_json_array(path, text)
+        return
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except json.JSONDecodeError as exc:
+            errors.bad(path, number, f"not valid JSON: {exc.msg} (column {exc.colno})")
+
+
+def _iter_json_array(path: Path, text: str) -> Iterator[tuple[int, Any]]:
+    decoder = json.JSONDecoder()
+    length = len(text)
+    pos = text.index("[") + 1
+    line = text.count("\n", 0, pos) + 1
+    expect_value = True
+    while True:
+        start = pos
+        while pos < length and text[pos] in " \t\r\n":
+            pos += 1
+        line += text.count("\n", start, pos)
+        if pos >= length:
+            raise BadInput(path, line, "JSON array is not closed (truncated file?)")
+        if text[pos] == "]":
+            rest = text[pos + 1 :].strip()
+            if rest:
+                raise BadInput(path, line, "unexpected text after the JSON array")
+            return
+        if not expect_value:
+            if text[pos] != ",":
+                raise BadInput(path, line, f"expected ',' or ']' in the JSON array, found {text[pos]!r}")
+            pos += 1
+            expect_value = True
+            continue
+        try:
+            value, end = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            raise BadInput(path, exc.lineno, f"not valid JSON: {exc.msg} (column {exc.colno})") from exc
+        yield line, value
+        line += text.count("\n", pos, end)
+        pos = end
+        expect_value = False
+
+
+def iter_csv_records(path: Path, text: str) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line, row) for each CSV record; the line is where the record starts."""
+    csv.field_size_limit(sys.maxsize)
+    lines = text.splitlines(keepends=True)
+    reader = csv.DictReader(lines)
+    if reader.fieldnames is None:
+        return
+    previous_end = reader.line_num
+    for row in reader:
+        if None in row:
+            raise BadInput(path, previous_end + 1, "more cells than the header has columns")
+        yield previous_end + 1, row
+        previous_end = reader.line_num
+
+
+def load_records(path: Path, text: str, errors: RowErrors) -> Iterator[tuple[int, Any]]:
+    """Records of a JSONL, JSON or CSV file, chosen by content and suffix."""
+    if path.suffix.lower() == ".csv":
+        yield from iter_csv_records(path, text)
+        return
+    stripped = text.lstrip()
+    if stripped.startswith("{") and path.suffix.lower() == ".json":
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            value = None
+        if isinstance(value, dict):
+            yield 1, value
+            return
+    yield from iter_json_records(path, text, errors)

@@ -1,0 +1,132 @@
+"""SQLModel tables of the store. Human verdicts and reveals are append-only."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+SCHEMA_VERSION = 1
+
+VERIFIER_VERDICTS = ("pass", "fail", "error", "unknown")
+HUMAN_VERDICTS = ("pass", "fail", "unsure")
+# A retraction supersedes a verdict and leaves the patch ungraded by that reviewer (undo).
+RETRACTED = "retracted"
+PATCH_KINDS = ("diff", "extracted", "no_diff", "empty", "null")
+
+
+def utcnow() -> datetime:
+    """An aware UTC timestamp (SQLModel stores it as UTC on SQLite and PostgreSQL alike)."""
+    return datetime.now(UTC)
+
+
+class Meta(SQLModel, table=True):
+    __tablename__ = "grader_meta"
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class Task(SQLModel, table=True):
+    __tablename__ = "task"
+    __table_args__ = (UniqueConstraint("benchmark", "instance_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    benchmark: str = Field(max_length=200)
+    instance_id: str = Field(max_length=300)
+    repo: str = Field(default="", max_length=300)
+    problem_statement: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    hints_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    reference_patch: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    test_patch: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # JSON object of everything else the task row carried (tests to pass, difficulty, tags...).
+    meta: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+
+
+class Submission(SQLModel, table=True):
+    __tablename__ = "submission"
+    __table_args__ = (UniqueConstraint("benchmark", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    benchmark: str = Field(max_length=200)
+    name: str = Field(max_length=300)
+    model_name: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    source: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    meta: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    imported_at: datetime = Field(default_factory=utcnow)
+
+
+class Patch(SQLModel, table=True):
+    __tablename__ = "patch"
+    __table_args__ = (
+        UniqueConstraint("submission_id", "task_id"),
+        Index("ix_patch_task", "task_id"),
+        Index("ix_patch_verdict", "verifier_verdict"),
+        Index("ix_patch_norm_hash", "task_id", "norm_hash"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id")
+    submission_id: int = Field(foreign_key="submission.id")
+    # The patch as the submission published it (None when it was null).
+    raw_patch: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # None when the raw text is itself the diff (most patches); otherwise the diff extracted from it.
+    diff_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    patch_kind: str = Field(default="diff", max_length=16)
+    verifier_status: str | None = Field(default=None, max_length=64)
+    verifier_verdict: str = Field(default="unknown", max_length=16)
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    input_cost_usd: float | None = None
+    output_cost_usd: float | None = None
+    content_hash: str = Field(default="", max_length=64)
+    norm_hash: str | None = Field(default=None, max_length=64)
+    line_count: int = 0
+    extra: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+
+
+class Reviewer(SQLModel, table=True):
+    __tablename__ = "reviewer"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Verdict(SQLModel, table=True):
+    """One human judgement. Never updated or deleted: a change is a new row that supersedes it."""
+
+    __tablename__ = "verdict"
+    __table_args__ = (Index("ix_verdict_patch_reviewer", "patch_id", "reviewer_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    uid: str = Field(max_length=64, unique=True)
+    patch_id: int = Field(foreign_key="patch.id")
+    reviewer_id: int = Field(foreign_key="reviewer.id")
+    verdict: str = Field(max_length=16)
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    tags: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    created_at: datetime = Field(default_factory=utcnow)
+    seconds_spent: float | None = None
+    revealed_before: bool = False
+    supersedes_id: int | None = Field(default=None, foreign_key="verdict.id", unique=True)
+    source: str = Field(default="review", max_length=32)
+    session_id: int | None = None
+
+
+class Reveal(SQLModel, table=True):
+    """The moment a reviewer was shown the verifier's verdict on a patch. Append-only."""
+
+    __tablename__ = "reveal"
+    id: int | None = Field(default=None, primary_key=True)
+    patch_id: int = Field(foreign_key="patch.id")
+    reviewer_id: int = Field(foreign_key="reviewer.id")
+    verdict_id: int | None = Field(default=None, foreign_key="verdict.id")
+    revealed_at: datetime = Field(default_factory=utcnow)
+
+
+class ImportRecord(SQLModel, table=True):
+    """A file already imported, by content fingerprint, so a repeat import is recognised at once."""
+
+    __tablename__ = "import_record"
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)
+    fingerprint: str = Field(max_length=64, unique=True)
+    source: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    rows_added: int = 0
+    created_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,63 @@
+"""What a submitted patch text is: a diff, a diff wrapped in prose or fences, empty, or null."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+_DIFF_START = re.compile(r"^(diff --git |--- \S|Index: \S)", re.MULTILINE)
+_FENCE = re.compile(r"^```[ \t]*(?:diff|patch|udiff)?[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class PatchText:
+    kind: str  # diff | extracted | no_diff | empty | null
+    diff: str | None  # the diff to show, None when the raw text is the diff itself
+    content_hash: str
+    line_count: int
+
+
+def content_hash(raw: str | None) -> str:
+    if raw is None:
+        return ""
+    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def classify_patch(raw: str | None) -> PatchText:
+    """Classify a submitted patch and find the diff in it; the raw text is always kept by the caller."""
+    if raw is None:
+        return PatchText("null", "", "", 0)
+    digest = content_hash(raw)
+    if not raw.strip():
+        return PatchText("empty", "", digest, 0)
+    head = raw.lstrip()
+    if head.startswith(("diff --git ", "--- ", "Index: ")):
+        return PatchText("diff", None, digest, raw.count("\n") + (0 if raw.endswith("\n") else 1))
+    diff = extract_diff(raw)
+    if diff is None:
+        return PatchText("no_diff", "", digest, 0)
+    return PatchText("extracted", diff, digest, diff.count("\n") + (0 if diff.endswith("\n") else 1))
+
+
+def extract_diff(text: str) -> str | None:
+    """The diff inside prose or a markdown fence, or None when there is none."""
+    for match in _FENCE.finditer(text):
+        body = match.group(1)
+        if _DIFF_START.search(body):
+            start = _DIFF_START.search(body)
+            assert start is not None
+            return body[start.start() :]
+    start = _DIFF_START.search(text)
+    if start is None:
+        return None
+    rest = text[start.start() :]
+    fence = rest.find("\n```")
+    return rest[: fence + 1] if fence >= 0 else rest
+
+
+def patch_diff(raw: str | None, diff_text: str | None) -> str:
+    """The diff to display for a stored patch."""
+    if diff_text is None:
+        return raw or ""
+    return diff_text
