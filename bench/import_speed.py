@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from grader.core.db import make_engine  # noqa: E402
-from grader.core.export import export_csv  # noqa: E402
-from grader.core.importers.swebench import find_predictions, find_results, import_swebench  # noqa: E402
+from grader.core.db import make_engine
+from grader.core.export import export_csv
+from grader.core.importers.swebench import find_predictions, find_results, import_swebench
 
 
 def default_data() -> Path:
@@ -112,7 +112,7 @@ def main() -> None:
     width = max(len(k) for k in figures)
     for key, value in figures.items():
         print(f"{key:<{width}}  {value}")
-    print(f"\ntargets: ratio <= 2.0, reimport_ratio <= 1.0, export_s < 2.0")
+    print("\ntargets: ratio <= 2.0, reimport_ratio <= 1.0, export_s < 2.0")
 
 
 if __name__ == "__main__":
