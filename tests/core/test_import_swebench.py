@@ -1,0 +1,129 @@
+"""The SWE-bench importer on small hand-written submissions in the upstream formats."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from grader.core.importers.common import BadInput
+from grader.core.importers.swebench import import_swebench, parse_results, repo_from_instance_id
+from grader.core.models import ImportRecord, Patch, Submission, Task
+
+
+def _patches(engine: Engine) -> dict[tuple[str, str, str], dict[str, object]]:
+    p, s, t = Patch.__table__, Submission.__table__, Task.__table__
+    query = select(s.c.benchmark, s.c.name, t.c.instance_id, p).join(s, s.c.id == p.c.submission_id).join(
+        t, t.c.id == p.c.task_id
+    )
+    with engine.connect() as conn:
+        return {(r.benchmark, r.name, r.instance_id): dict(r._mapping) for r in conn.execute(query)}
+
+
+def _count(engine: Engine, table: object) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
+
+
+def test_directory_import_names_submissions_by_folder(engine: Engine, data_dir: Path) -> None:
+    report = import_swebench(engine, data_dir / "subs")
+    assert report.added == {"tasks": 9, "submissions": 3, "patches": 12}
+    rows = _patches(engine)
+    alpha = {k[2]: v for k, v in rows.items() if k[:2] == ("swe-bench-verified", "alpha_agent")}
+    # The repeated instance: the later row is the submission's.
+    assert alpha["acme__calc-1"]["patch_kind"] == "diff"
+    assert "return a + b" in str(alpha["acme__calc-1"]["raw_patch"])
+    assert alpha["acme__calc-1"]["input_tokens"] == 1200
+    assert alpha["acme__calc-1"]["output_cost_usd"] == pytest.approx(0.0045)
+    assert alpha["acme__calc-1"]["verifier_verdict"] == "pass"
+    # A fenced patch is kept raw, its diff extracted.
+    assert alpha["acme__calc-2"]["patch_kind"] == "extracted"
+    assert str(alpha["acme__calc-2"]["raw_patch"]).startswith("I fixed the bug")
+    assert str(alpha["acme__calc-2"]["diff_text"]).startswith("diff --git a/src/text.py")
+    assert "```" not in str(alpha["acme__calc-2"]["diff_text"])
+    assert (alpha["acme__calc-2"]["verifier_status"], alpha["acme__calc-2"]["verifier_verdict"]) == (
+        "unresolved",
+        "fail",
+    )
+    assert alpha["acme__calc-3"]["patch_kind"] == "null" and alpha["acme__calc-3"]["raw_patch"] is None
+    assert alpha["acme__calc-3"]["verifier_status"] == "no_generation"
+    assert alpha["acme__calc-4"]["patch_kind"] == "empty"
+
+
+def test_json_array_and_rows_without_model_name(engine: Engine, data_dir: Path) -> None:
+    import_swebench(engine, data_dir / "subs" / "verified" / "beta_agent" / "all_preds.jsonl")
+    rows = _patches(engine)
+    beta = {k[2]: v for k, v in rows.items() if k[1] == "beta_agent"}
+    assert {k: v["verifier_verdict"] for k, v in beta.items()} == {
+        "acme__calc-1": "pass",
+        "acme__calc-2": "pass",
+        "acme__calc-3": "fail",
+    }
+    assert beta["acme__calc-2"]["patch_kind"] == "extracted"
+    assert beta["acme__calc-3"]["patch_kind"] == "no_diff"
+
+
+def test_run_report_statuses(engine: Engine, data_dir: Path) -> None:
+    import_swebench(engine, data_dir / "subs" / "lite")
+    lite = {k[2]: (v["verifier_status"], v["verifier_verdict"]) for k, v in _patches(engine).items()}
+    assert lite == {
+        "acme__calc-1": ("unresolved", "fail"),
+        "acme__calc-2": ("resolved", "pass"),
+        "acme__calc-3": ("empty_patch", "fail"),
+        "acme__calc-5": ("unresolved", "fail"),
+        "acme__calc-6": ("error", "error"),
+    }
+
+
+def test_no_results_means_unknown(engine: Engine, data_dir: Path, tmp_path: Path) -> None:
+    preds = tmp_path / "preds_only.jsonl"
+    preds.write_text((data_dir / "subs" / "lite" / "alpha_agent" / "predictions.jsonl").read_text())
+    import_swebench(engine, preds, model="solo")
+    verdicts = {v["verifier_status"]: v["verifier_verdict"] for v in _patches(engine).values()}
+    assert verdicts == {"absent": "unknown"}
+
+
+def test_reimport_adds_nothing_and_says_so(engine: Engine, data_dir: Path) -> None:
+    import_swebench(engine, data_dir / "subs")
+    again = import_swebench(engine, data_dir / "subs")
+    assert again.total_added == 0
+    assert len(again.already_imported) == 3
+    assert "nothing new" in again.summary()
+    assert _count(engine, Patch.__table__) == 12
+
+
+def test_a_bad_row_imports_nothing_and_names_file_and_line(engine: Engine, data_dir: Path) -> None:
+    bad = data_dir / "bad_preds.jsonl"
+    with pytest.raises(BadInput) as caught:
+        import_swebench(engine, bad, model="m")
+    assert caught.value.line == 3 and "not valid JSON" in caught.value.problem
+    assert str(caught.value).startswith(f"{bad}:3: ")
+    assert _count(engine, Patch.__table__) == 0
+    assert _count(engine, Task.__table__) == 0
+    assert _count(engine, ImportRecord.__table__) == 0
+
+
+def test_skip_bad_imports_the_rest_and_lists_what_it_skipped(engine: Engine, data_dir: Path) -> None:
+    report = import_swebench(engine, data_dir / "bad_preds.jsonl", model="m", skip_bad=True)
+    assert report.added["patches"] == 2
+    assert [(s.line, s.problem.split(":")[0]) for s in report.skipped] == [(3, "not valid JSON"), (4, "acme__calc-4")]
+    assert "no 'model_patch' key" in report.skipped[1].problem
+    assert "skipped 2 bad row(s)" in report.summary()
+
+
+def test_results_that_are_not_results_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "results.json"
+    path.write_text('{"total": 3}')
+    with pytest.raises(BadInput, match="not a SWE-bench results file"):
+        parse_results(path)
+    path.write_text('{\n  "resolved": "acme__calc-1"\n}')
+    with pytest.raises(BadInput) as caught:
+        parse_results(path)
+    assert caught.value.line == 2
+
+
+def test_repo_from_instance_id() -> None:
+    assert repo_from_instance_id("astropy__astropy-12907") == "astropy/astropy"
+    assert repo_from_instance_id("scikit-learn__scikit-learn-10297") == "scikit-learn/scikit-learn"
+    assert repo_from_instance_id("weird") == ""
