@@ -1,0 +1,220 @@
+"""Verifier-corrected pass rates for a whole imported set from an audited sample, and audit planning.
+
+Strata are model x binary verifier verdict. Audited (labelled) items of a stratum are treated as a simple
+random sample of it. Pure functions in plain Python; undefined figures are None with a reason.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from grader.core.agreement import Z_95
+
+
+@dataclass(frozen=True, slots=True)
+class Stratum:
+    """One stratum: its patches in the population, how many are audited (labelled), and human passes among them."""
+
+    model: str
+    verifier: str  # "pass" or "fail"
+    population: int
+    audited: int
+    human_pass: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.model} / verifier {self.verifier}"
+
+
+@dataclass(frozen=True, slots=True)
+class CorrectedEstimate:
+    """The stratified estimate of the human pass rate over the population, with its FPC standard error."""
+
+    population: int
+    audited: int
+    estimate: float | None
+    se: float | None
+    ci_low: float | None
+    ci_high: float | None
+    rogan_gladen: float | None
+    reason: str | None
+    strata: tuple[Stratum, ...]
+
+    def as_json(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "N": self.population,
+            "n_audited": self.audited,
+            "estimate": self.estimate,
+            "se": self.se,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "rogan_gladen": self.rogan_gladen,
+            "strata": [
+                {
+                    "model": s.model,
+                    "verifier": s.verifier,
+                    "N": s.population,
+                    "n": s.audited,
+                    "human_pass": s.human_pass,
+                }
+                for s in self.strata
+            ],
+        }
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+
+def corrected_pass_rate(strata: Sequence[Stratum]) -> CorrectedEstimate:
+    """sum_h W_h p_h, variance sum_h W_h^2 (1 - n_h/N_h) p_h (1 - p_h) / (n_h - 1), 95% normal interval.
+
+    Undefined when a stratum has patches but no audited one; the SE is undefined when a stratum that is not a
+    census has exactly one audited item.
+    """
+    strata = tuple(s for s in strata if s.population > 0)
+    total = sum(s.population for s in strata)
+    audited = sum(s.audited for s in strata)
+    if total == 0:
+        return CorrectedEstimate(0, audited, None, None, None, None, None, "no patches with a verifier verdict", ())
+    unaudited = [s for s in strata if s.audited == 0]
+    if unaudited:
+        first = unaudited[0]
+        more = f" (and {len(unaudited) - 1} more)" if len(unaudited) > 1 else ""
+        reason = f"stratum {first.name} has {first.population} patches, none audited{more}"
+        return CorrectedEstimate(total, audited, None, None, None, None, None, reason, strata)
+    estimate = 0.0
+    variance = 0.0
+    se_reason = None
+    for s in strata:
+        weight = s.population / total
+        share = s.human_pass / s.audited
+        estimate += weight * share
+        if s.audited >= s.population:
+            continue  # a census stratum has no sampling error
+        if s.audited == 1:
+            se_reason = se_reason or f"CI n/a: stratum {s.name} has one audited item of {s.population}"
+            continue
+        variance += weight**2 * (1 - s.audited / s.population) * share * (1 - share) / (s.audited - 1)
+    rogan_gladen = _design_weighted_rogan_gladen(strata, total)
+    if se_reason:
+        return CorrectedEstimate(total, audited, estimate, None, None, None, rogan_gladen, se_reason, strata)
+    se = math.sqrt(variance) if variance > 0 else 0.0
+    return CorrectedEstimate(
+        total, audited, estimate, se, estimate - Z_95 * se, estimate + Z_95 * se, rogan_gladen, None, strata
+    )
+
+
+def _design_weighted_rogan_gladen(strata: Sequence[Stratum], total: int) -> float | None:
+    """(apparent + specificity - 1) / (sensitivity + specificity - 1), all design-weighted.
+
+    A cross-check: with design-weighted sensitivity and specificity it equals the stratified estimate.
+    """
+    apparent = sum(s.population for s in strata if s.verifier == "pass") / total
+    true_pass_weight = sum(s.population / total * s.human_pass / s.audited for s in strata if s.verifier == "pass")
+    prevalence = sum(s.population / total * s.human_pass / s.audited for s in strata)
+    if prevalence <= 0 or prevalence >= 1:
+        return None
+    false_pass_weight = prevalence - true_pass_weight
+    sensitivity = true_pass_weight / prevalence
+    specificity = (1 - apparent - false_pass_weight) / (1 - prevalence)
+    youden = sensitivity + specificity - 1
+    if youden == 0:
+        return None
+    return (apparent + specificity - 1) / youden
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """a - b with a normal 95% interval, for two independent estimates."""
+
+    difference: float
+    ci_low: float
+    ci_high: float
+
+    @property
+    def distinguishable(self) -> bool:
+        return self.ci_low > 0 or self.ci_high < 0
+
+
+def difference(a: float, se_a: float, b: float, se_b: float) -> Difference:
+    se = math.sqrt(se_a**2 + se_b**2)
+    gap = a - b
+    return Difference(gap, gap - Z_95 * se, gap + Z_95 * se)
+
+
+# --- planning ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StratumPlan:
+    stratum: Stratum
+    target_audited: int
+
+    @property
+    def additional(self) -> int:
+        return max(0, self.target_audited - self.stratum.audited)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditPlan:
+    """Neyman allocation of audited items that brings the corrected interval to `half_width`."""
+
+    half_width: float
+    current_half_width: float | None
+    planned_half_width: float
+    strata: tuple[StratumPlan, ...]
+
+    @property
+    def additional(self) -> int:
+        return sum(p.additional for p in self.strata)
+
+
+def planning_share(stratum: Stratum) -> float:
+    """The stratum's pass share for planning, pulled off 0 and 1 ((x + 1) / (n + 2)) so no stratum is ignored."""
+    return (stratum.human_pass + 1) / (stratum.audited + 2)
+
+
+def plan_audit(strata: Sequence[Stratum], half_width: float) -> AuditPlan:
+    """How many audited items each stratum needs (Neyman allocation with the finite-population correction).
+
+    Strata whose allocation exceeds their size are audited in full and the rest re-allocated. Strata already
+    audited beyond their allocation keep what they have (so the plan errs on the safe side).
+    """
+    if not 0 < half_width < 1:
+        raise ValueError("the half-width must be between 0 and 1")
+    strata = tuple(s for s in strata if s.population > 0)
+    total = sum(s.population for s in strata)
+    current = corrected_pass_rate(strata)
+    current_half = Z_95 * current.se if current.se is not None else None
+    if total == 0:
+        return AuditPlan(half_width, current_half, 0.0, ())
+    target_variance = (half_width / Z_95) ** 2
+    spread = {s: math.sqrt(planning_share(s) * (1 - planning_share(s))) for s in strata}
+    targets: dict[Stratum, int] = {}
+    open_strata = list(strata)
+    while open_strata:
+        weighted_spread = sum(s.population / total * spread[s] for s in open_strata)
+        fpc_term = sum(s.population / total * spread[s] ** 2 for s in open_strata) / total
+        needed = weighted_spread**2 / (target_variance + fpc_term)
+        allocation = {s: needed * s.population * spread[s] / (weighted_spread * total) for s in open_strata}
+        over = [s for s in open_strata if allocation[s] >= s.population]
+        if not over:
+            targets.update({s: min(s.population, max(2, math.ceil(allocation[s]))) for s in open_strata})
+            break
+        for s in over:
+            targets[s] = s.population
+            open_strata.remove(s)
+    plans = tuple(StratumPlan(s, max(targets[s], min(s.audited, s.population))) for s in strata)
+    return AuditPlan(half_width, current_half, _planned_half_width(plans, spread, total), plans)
+
+
+def _planned_half_width(plans: Sequence[StratumPlan], spread: dict[Stratum, float], total: int) -> float:
+    variance = 0.0
+    for plan in plans:
+        s, n = plan.stratum, plan.target_audited
+        if n >= s.population:
+            continue
+        variance += (s.population / total) ** 2 * (1 - n / s.population) * spread[s] ** 2 / n
+    return Z_95 * math.sqrt(variance)
