@@ -86,6 +86,33 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             yield conn
 
 
+@contextmanager
+def bulk_write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A write transaction for a large import.
+
+    On SQLite, when no other connection has the file open, the import runs with a rollback journal, which
+    writes each page once instead of twice (WAL, then checkpoint): 0.5 s less for the full SWE-bench set.
+    The file returns to WAL as soon as the transaction ends. When others are reading, SQLite refuses to leave
+    WAL and the import simply runs in WAL, never blocking them.
+    """
+    if engine.dialect.name != "sqlite":
+        with write_transaction(engine) as conn:
+            yield conn
+        return
+    with engine.connect() as conn:
+        # Straight to the driver: SQLAlchemy would open a transaction, inside which the mode cannot change.
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        left_wal = raw.execute("PRAGMA journal_mode=DELETE").fetchone()[0] == "delete"
+        try:
+            conn = conn.execution_options(sqlite_immediate=True)
+            with conn.begin():
+                yield conn
+        finally:
+            if left_wal:
+                raw.execute("PRAGMA journal_mode=WAL")
+
+
 def ensure_schema(engine: Engine, *, create: bool = True) -> None:
     """Create the schema in an empty database; refuse one from a newer or unknown schema."""
     with engine.connect() as conn:

@@ -59,8 +59,6 @@ class Patch(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("submission_id", "task_id"),
         Index("ix_patch_task", "task_id"),
-        Index("ix_patch_verdict", "verifier_verdict"),
-        Index("ix_patch_norm_hash", "task_id", "norm_hash"),
     )
     id: int | None = Field(default=None, primary_key=True)
     task_id: int = Field(foreign_key="task.id")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Table, select
 
 from grader.core.models import ImportRecord, utcnow
 
@@ -28,6 +28,10 @@ class BadInput(ValueError):
         self.problem = problem
         where = f"{self.path}:{line}" if line is not None else self.path
         super().__init__(f"{where}: {problem}")
+
+    def __reduce__(self) -> tuple[type[BadInput], tuple[str, int | None, str]]:
+        # Parsing may run in a worker process; the error must cross back intact.
+        return (BadInput, (self.path, self.line, self.problem))
 
 
 @dataclass(slots=True)
@@ -218,3 +222,29 @@ def load_records(path: Path, text: str, errors: RowErrors) -> Iterator[tuple[int
             yield 1, value
             return
     yield from iter_json_records(path, text, errors)
+
+
+def bulk_insert(conn: Connection, table: Table, keys: list[str], values: list[tuple[Any, ...]]) -> None:
+    """Insert many rows (tuples in the order of `keys`) with one executemany.
+
+    On SQLite the statement compiled from `table.insert()` runs with the tuples directly, skipping
+    SQLAlchemy's per-row parameter processing (a third of the import time for 44k patches); elsewhere Core
+    executes it with dictionaries.
+    """
+    if not values:
+        return
+    if conn.dialect.name != "sqlite":
+        conn.execute(table.insert(), [dict(zip(keys, value, strict=True)) for value in values])
+        return
+    processors = [(i, table.c[k].type.bind_processor(conn.dialect)) for i, k in enumerate(keys)]
+    active = [(i, p) for i, p in processors if p is not None]
+    if active:
+        converted = []
+        for value in values:
+            cells = list(value)
+            for i, process in active:
+                cells[i] = process(cells[i])
+            converted.append(tuple(cells))
+        values = converted
+    sql = str(table.insert().compile(dialect=conn.dialect, column_keys=keys))
+    conn.exec_driver_sql(sql, values)

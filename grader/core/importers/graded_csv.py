@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select
 
 from grader.core.csvcells import restore
-from grader.core.db import write_transaction
+from grader.core.db import bulk_write_transaction
 from grader.core.importers.common import (
     BadInput,
     ImportReport,
@@ -191,7 +191,7 @@ def import_graded_csv(
     except BadInput:
         raise
     fp = fingerprint(KIND, data, benchmark or "")
-    with write_transaction(engine) as conn:
+    with bulk_write_transaction(engine) as conn:
         if known_fingerprints(conn, [fp]):
             report.already_imported.append(str(path))
             report.unchanged = len(rows)

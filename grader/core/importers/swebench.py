@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
+import queue
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, select
 
-from grader.core.db import write_transaction
+from grader.core.db import bulk_write_transaction
 from grader.core.importers.common import (
     BadInput,
     ImportReport,
     Progress,
     RowErrors,
+    SkippedRow,
+    bulk_insert,
     fingerprint,
     iter_json_records,
     known_fingerprints,
@@ -69,13 +74,34 @@ COST_KEYS = {
     "output_cost_usd": ("output_cost_usd", "output_cost"),
 }
 CORE_KEYS = {"instance_id", "model_patch", "model_name_or_path"}
+NUMBER_KEYS = {key for keys in (*TOKEN_KEYS.values(), *COST_KEYS.values()) for key in keys}
 MAX_EXTRA_VALUE = 2000
+PARALLEL_MIN_SUBMISSIONS = 4
+PARSE_AHEAD = 4  # parsed submissions waiting to be written, at most
 
 
 @dataclass(slots=True)
 class Outcome:
     status: str
     verdict: str
+
+
+class PatchRow(NamedTuple):
+    """One prediction ready to insert; after instance_id, the fields are patch columns in this order."""
+
+    instance_id: str
+    raw_patch: str | None
+    diff_text: str | None
+    patch_kind: str
+    verifier_status: str
+    verifier_verdict: str
+    input_tokens: int | None
+    output_tokens: int | None
+    input_cost_usd: float | None
+    output_cost_usd: float | None
+    content_hash: str
+    line_count: int
+    extra: str
 
 
 @dataclass(slots=True)
@@ -86,7 +112,7 @@ class ParsedSubmission:
     source: str
     fingerprint: str
     meta: dict[str, Any]
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[PatchRow] = field(default_factory=list)
 
 
 def benchmark_for(path: Path, override: str | None) -> str:
@@ -185,15 +211,14 @@ def parse_submission(
     name: str | None,
     benchmark: str | None,
     errors: RowErrors,
+    fingerprint_: str = "",
 ) -> ParsedSubmission:
     """Read one submission's predictions and outcomes into rows ready to insert."""
-    text, data = read_text(predictions)
+    text, _ = read_text(predictions)
     outcomes: dict[str, Outcome] = {}
     results_format = None
-    results_bytes = b""
     if results is not None:
         outcomes, results_format = parse_results(results)
-        results_bytes = results.read_bytes()
     bench = benchmark_for(predictions, benchmark)
     by_id: dict[str, dict[str, Any]] = {}
     lines: dict[str, int] = {}
@@ -223,7 +248,7 @@ def parse_submission(
         benchmark=bench,
         model_name=models.most_common(1)[0][0] if models else None,
         source=str(predictions),
-        fingerprint=fingerprint(KIND, data, results_bytes, sub_name, bench),
+        fingerprint=fingerprint_ or submission_fingerprint(predictions, results, name, benchmark),
         meta=meta | ({"model_names": model_names} if len(model_names) > 1 else {}),
     )
     for iid, row in by_id.items():
@@ -234,15 +259,37 @@ def parse_submission(
                 if results_format in (None, "run_report")
                 else (Outcome("unresolved", "fail"))
             )
-        row["verifier_status"] = outcome.status
-        row["verifier_verdict"] = outcome.verdict
-        row["line"] = lines[iid]
-        parsed.rows.append(row)
+        text = classify_patch(row["raw_patch"])
+        parsed.rows.append(
+            PatchRow(
+                iid,
+                row["raw_patch"],
+                text.diff,
+                text.kind,
+                outcome.status,
+                outcome.verdict,
+                row["input_tokens"],
+                row["output_tokens"],
+                row["input_cost_usd"],
+                row["output_cost_usd"],
+                text.content_hash,
+                text.line_count,
+                row["extra"],
+            )
+        )
     missing = set(outcomes) - set(by_id)
     resolved_missing = sorted(i for i in missing if outcomes[i].verdict == "pass")
     if resolved_missing:
         meta["resolved_without_prediction"] = resolved_missing
     return parsed
+
+
+def submission_fingerprint(predictions: Path, results: Path | None, name: str | None, benchmark: str | None) -> str:
+    """Identifies an import by its inputs (file contents and options), so a repeat is known before parsing."""
+    results_bytes = results.read_bytes() if results is not None else b""
+    return fingerprint(
+        KIND, predictions.read_bytes(), results_bytes, str(predictions.resolve()), name or "", benchmark or ""
+    )
 
 
 def _submission_name(predictions: Path, models: Counter[str]) -> str:
@@ -273,20 +320,27 @@ def _prediction_row(path: Path, line: int, record: Any, errors: RowErrors) -> di
         "instance_id": iid.strip(),
         "raw_patch": raw,
         "model": model if isinstance(model, str) else None,
+        "input_tokens": None,
+        "output_tokens": None,
+        "input_cost_usd": None,
+        "output_cost_usd": None,
+        "extra": "{}",
     }
-    for column, keys in TOKEN_KEYS.items():
-        row[column] = _number(path, line, record, keys, int, errors)
-    for column, keys in COST_KEYS.items():
-        row[column] = _number(path, line, record, keys, float, errors)
+    if len(record) == len(CORE_KEYS & record.keys()):
+        return row  # the common case: nothing but the three core keys
+    if NUMBER_KEYS & record.keys():
+        for column, keys in TOKEN_KEYS.items():
+            row[column] = _number(path, line, record, keys, int, errors)
+        for column, keys in COST_KEYS.items():
+            row[column] = _number(path, line, record, keys, float, errors)
     extra = {}
     for key, value in record.items():
-        if key in CORE_KEYS or key in TOKEN_KEYS["input_tokens"] + TOKEN_KEYS["output_tokens"]:
-            continue
-        if key in COST_KEYS["input_cost_usd"] + COST_KEYS["output_cost_usd"]:
+        if key in CORE_KEYS or key in NUMBER_KEYS:
             continue
         encoded = json.dumps(value, ensure_ascii=False)
         extra[key] = value if len(encoded) <= MAX_EXTRA_VALUE else f"<{len(encoded)} characters, not kept>"
-    row["extra"] = json.dumps(extra, ensure_ascii=False) if extra else "{}"
+    if extra:
+        row["extra"] = json.dumps(extra, ensure_ascii=False)
     return row
 
 
@@ -333,63 +387,129 @@ def import_swebench(
         raise BadInput(path, None, "no such file or directory")
     if model and len(files) > 1:
         raise BadInput(path, None, "--model names one submission; a directory holds several")
-    parsed: list[ParsedSubmission] = []
+    plans = []
     for file in files:
         outcome_file = results if results is not None else find_results(file)
-        parsed.append(parse_submission(file, results=outcome_file, name=model, benchmark=benchmark, errors=errors))
-        if progress:
-            progress(0, None)
-    total_rows = sum(len(p.rows) for p in parsed)
-    with write_transaction(engine) as conn:
-        known = known_fingerprints(conn, [p.fingerprint for p in parsed])
-        todo = [p for p in parsed if p.fingerprint not in known]
-        report.already_imported = [p.source for p in parsed if p.fingerprint in known]
-        report.unchanged += sum(len(p.rows) for p in parsed if p.fingerprint in known)
-        if progress and report.unchanged:
-            progress(report.unchanged, total_rows)
-        task_ids = _ensure_tasks(conn, todo, report)
-        for sub in todo:
+        plans.append((file, outcome_file, submission_fingerprint(file, outcome_file, model, benchmark)))
+    with bulk_write_transaction(engine) as conn:
+        known = known_fingerprints(conn, [fp for _, _, fp in plans])
+        report.already_imported = [str(file) for file, _, fp in plans if fp in known]
+        todo = [plan for plan in plans if plan[2] not in known]
+        task_cache: dict[str, dict[str, int]] = {}
+        for sub in _parsed_in_order(todo, model, benchmark, errors):
+            task_ids = _ensure_tasks(conn, sub, task_cache, report)
             added = _insert_submission(conn, sub, task_ids, report)
             record_import(conn, KIND, sub.fingerprint, sub.source, added)
             if progress:
-                progress(len(sub.rows), total_rows)
+                progress(1, len(todo))
     return report
 
 
-def _ensure_tasks(conn: Connection, subs: list[ParsedSubmission], report: ImportReport) -> dict[tuple[str, str], int]:
+def _parse_one(
+    plan: tuple[Path, Path | None, str], model: str | None, benchmark: str | None, skip_bad: bool
+) -> tuple[ParsedSubmission, list[SkippedRow]]:
+    """Parse one submission (in a worker process); bad rows come back as a list."""
+    file, outcome, fp = plan
+    local = ImportReport(source=str(file))
+    sub = parse_submission(
+        file, results=outcome, name=model, benchmark=benchmark, errors=RowErrors(skip_bad, local), fingerprint_=fp
+    )
+    return sub, local.skipped
+
+
+def _parsed_in_order(
+    plans: list[tuple[Path, Path | None, str]], model: str | None, benchmark: str | None, errors: RowErrors
+) -> Iterator[ParsedSubmission]:
+    """Parsed submissions in order.
+
+    With many of them, a forked worker process parses ahead while this process writes: parsing is pure
+    Python and writing is SQLite, so two cores share the work. No thread runs in this process, because a
+    second thread here would fight SQLite's writer for the GIL on every row.
+    """
+    if len(plans) < PARALLEL_MIN_SUBMISSIONS or "fork" not in multiprocessing.get_all_start_methods():
+        for plan in plans:
+            sub, skipped = _parse_one(plan, model, benchmark, errors.skip_bad)
+            errors.report.skipped.extend(skipped)
+            yield sub
+        return
+    context = multiprocessing.get_context("fork")
+    results = context.Queue(maxsize=PARSE_AHEAD)
+    worker = context.Process(
+        target=_parse_worker, args=(plans, model, benchmark, errors.skip_bad, results), daemon=True
+    )
+    worker.start()
+    try:
+        for _ in plans:
+            status, payload = _next_result(results, worker)
+            if status == "error":
+                raise payload
+            sub, skipped = payload
+            errors.report.skipped.extend(skipped)
+            yield sub
+    finally:
+        if worker.is_alive():
+            worker.terminate()
+        worker.join()
+        results.close()
+
+
+def _next_result(results: Any, worker: Any) -> tuple[str, Any]:
+    while True:
+        try:
+            return results.get(timeout=0.5)
+        except queue.Empty:
+            if not worker.is_alive():
+                raise RuntimeError(f"the parsing process died (exit code {worker.exitcode})") from None
+
+
+def _parse_worker(
+    plans: list[tuple[Path, Path | None, str]], model: str | None, benchmark: str | None, skip_bad: bool, results: Any
+) -> None:
+    for plan in plans:
+        try:
+            results.put(("ok", _parse_one(plan, model, benchmark, skip_bad)))
+        except BaseException as exc:
+            results.put(("error", exc))
+            break
+    results.close()
+    results.join_thread()
+
+
+def _ensure_tasks(
+    conn: Connection, sub: ParsedSubmission, cache: dict[str, dict[str, int]], report: ImportReport
+) -> dict[tuple[str, str], int]:
     """Task ids by (benchmark, instance id), adding placeholder tasks that a task file can fill in later."""
     table = Task.__table__
-    wanted: dict[str, set[str]] = {}
-    for sub in subs:
-        wanted.setdefault(sub.benchmark, set()).update(r["instance_id"] for r in sub.rows)
-    ids: dict[tuple[str, str], int] = {}
-    for bench, instance_ids in wanted.items():
-        existing = dict(conn.execute(select(table.c.instance_id, table.c.id).where(table.c.benchmark == bench)).all())
-        missing = sorted(instance_ids - existing.keys())
-        if missing:
-            conn.execute(
-                table.insert(),
-                [
-                    {
-                        "benchmark": bench,
-                        "instance_id": iid,
-                        "repo": repo_from_instance_id(iid),
-                        "problem_statement": "",
-                        "hints_text": "",
-                        "reference_patch": "",
-                        "test_patch": "",
-                        "meta": "{}",
-                    }
-                    for iid in missing
-                ],
-            )
-            report.add("tasks", len(missing))
-            existing = dict(
-                conn.execute(select(table.c.instance_id, table.c.id).where(table.c.benchmark == bench)).all()
-            )
-        for iid in instance_ids:
-            ids[(bench, iid)] = existing[iid]
-    return ids
+    bench = sub.benchmark
+    if bench not in cache:
+        cache[bench] = dict(
+            conn.execute(select(table.c.instance_id, table.c.id).where(table.c.benchmark == bench)).all()
+        )
+    existing = cache[bench]
+    missing = sorted({r.instance_id for r in sub.rows} - existing.keys())
+    if missing:
+        conn.execute(
+            table.insert(),
+            [
+                {
+                    "benchmark": bench,
+                    "instance_id": iid,
+                    "repo": repo_from_instance_id(iid),
+                    "problem_statement": "",
+                    "hints_text": "",
+                    "reference_patch": "",
+                    "test_patch": "",
+                    "meta": "{}",
+                }
+                for iid in missing
+            ],
+        )
+        report.add("tasks", len(missing))
+        rows = conn.execute(
+            select(table.c.instance_id, table.c.id).where(table.c.benchmark == bench, table.c.instance_id.in_(missing))
+        ).all()
+        existing.update(dict(rows))
+    return {(bench, r.instance_id): existing[r.instance_id] for r in sub.rows}
 
 
 def repo_from_instance_id(instance_id: str) -> str:
@@ -431,41 +551,23 @@ def _insert_submission(
                 )
             )
         }
-    rows = []
+    keys = ["task_id", "submission_id", *PatchRow._fields[1:]]
+    values = []
     differing = 0
     for row in sub.rows:
-        task_id = task_ids[(sub.benchmark, row["instance_id"])]
-        text = classify_patch(row["raw_patch"])
+        task_id = task_ids[(sub.benchmark, row.instance_id)]
         if task_id in present:
             report.unchanged += 1
-            if present[task_id] != (text.content_hash, row["verifier_status"]):
+            if present[task_id] != (row.content_hash, row.verifier_status):
                 differing += 1
             continue
-        rows.append(
-            {
-                "task_id": task_id,
-                "submission_id": existing_id,
-                "raw_patch": row["raw_patch"],
-                "diff_text": text.diff,
-                "patch_kind": text.kind,
-                "verifier_status": row["verifier_status"],
-                "verifier_verdict": row["verifier_verdict"],
-                "input_tokens": row["input_tokens"],
-                "output_tokens": row["output_tokens"],
-                "input_cost_usd": row["input_cost_usd"],
-                "output_cost_usd": row["output_cost_usd"],
-                "content_hash": text.content_hash,
-                "norm_hash": None,
-                "line_count": text.line_count,
-                "extra": row["extra"],
-            }
-        )
-    if rows:
-        conn.execute(patches.insert(), rows)
-        report.add("patches", len(rows))
+        values.append((task_id, existing_id, *row[1:]))
+    if values:
+        bulk_insert(conn, patches, keys, values)
+        report.add("patches", len(values))
     if differing:
         report.notes.append(
             f"{sub.benchmark}/{sub.name}: {differing} patch(es) differ from the stored ones "
             "(text or verifier status); the stored ones were kept"
         )
-    return len(rows)
+    return len(values)

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from grader.core.db import write_transaction
+from grader.core.db import bulk_write_transaction
 from grader.core.importers.common import (
     ImportReport,
     Progress,
@@ -103,7 +103,7 @@ def import_tasks(
     fp = fingerprint(KIND, data, bench)
     table = Task.__table__
     columns = ("repo", "problem_statement", "hints_text", "reference_patch", "test_patch", "meta")
-    with write_transaction(engine) as conn:
+    with bulk_write_transaction(engine) as conn:
         if known_fingerprints(conn, [fp]):
             report.already_imported.append(str(path))
             report.unchanged = len(rows)
