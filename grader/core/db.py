@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -103,7 +104,10 @@ def bulk_write_transaction(engine: Engine) -> Iterator[Connection]:
         # Straight to the driver: SQLAlchemy would open a transaction, inside which the mode cannot change.
         raw = conn.connection.dbapi_connection
         assert raw is not None
-        left_wal = raw.execute("PRAGMA journal_mode=DELETE").fetchone()[0] == "delete"
+        try:
+            left_wal = raw.execute("PRAGMA journal_mode=DELETE").fetchone()[0] == "delete"
+        except sqlite3.OperationalError:
+            left_wal = False  # another connection has the file open: stay in WAL
         try:
             conn = conn.execution_options(sqlite_immediate=True)
             with conn.begin():

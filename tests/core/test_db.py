@@ -103,3 +103,22 @@ def test_resolve_db_url(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None
     assert resolve_db_url(None) == "sqlite:///env.db"
     monkeypatch.delenv("GRADER_DB")
     assert resolve_db_url(None).endswith("grader.db")
+
+
+def test_bulk_import_leaves_the_file_in_wal_with_or_without_other_readers(tmp_path: Path, data_dir: Path) -> None:
+    from grader.core.importers.swebench import import_swebench
+
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    engine = make_engine(url)
+    import_swebench(engine, data_dir / "subs" / "verified")  # alone: may use a rollback journal meanwhile
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    reader = make_engine(url)
+    with reader.connect() as held:
+        held.exec_driver_sql("SELECT count(*) FROM patch").scalar()
+        import_swebench(engine, data_dir / "subs" / "lite")  # someone else has the file open: stays in WAL
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("SELECT count(*) FROM patch").scalar() == 12
+    reader.dispose()
+    engine.dispose()
