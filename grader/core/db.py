@@ -17,6 +17,7 @@ from grader.core.models import SCHEMA_VERSION, Meta
 
 ENV_DB = "GRADER_DB"
 APPEND_ONLY_TABLES = ("verdict", "reveal")
+BUSY_TIMEOUT_MS = 10000
 
 
 class SchemaError(RuntimeError):
@@ -45,7 +46,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA journal_mode=WAL")
     # FULL: a committed verdict survives power loss, not only a killed process.
     cursor.execute("PRAGMA synchronous=FULL")
@@ -104,10 +105,13 @@ def bulk_write_transaction(engine: Engine) -> Iterator[Connection]:
         # Straight to the driver: SQLAlchemy would open a transaction, inside which the mode cannot change.
         raw = conn.connection.dbapi_connection
         assert raw is not None
+        raw.execute("PRAGMA busy_timeout=0")  # ask once; never wait for other connections to go away
         try:
             left_wal = raw.execute("PRAGMA journal_mode=DELETE").fetchone()[0] == "delete"
         except sqlite3.OperationalError:
             left_wal = False  # another connection has the file open: stay in WAL
+        finally:
+            raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         try:
             conn = conn.execution_options(sqlite_immediate=True)
             with conn.begin():
