@@ -1,8 +1,9 @@
 """The `grader` command line: a thin client of grader.core (and of grader.tui for the screens)."""
 
-import grader.cli.stats_commands  # noqa: F401  (registers commands)
-from grader.cli import data_commands  # noqa: F401  (registers commands)
+from grader.cli import data_commands, review_commands, show_command, stats_commands
 from grader.cli.app import app
+
+COMMAND_MODULES = (data_commands, review_commands, show_command, stats_commands)  # importing registers them
 
 
 def main() -> None:

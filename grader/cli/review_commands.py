@@ -1,0 +1,124 @@
+"""`grader review` and `grader demo`: the review screen on a store, or on the sample data in a throwaway one."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from grader.cli.app import DbOption, app, fail, open_engine
+from grader.core.review import QueueFilter, parse_rubric
+
+ENV_REVIEWER = "GRADER_REVIEWER"
+ENV_TAGS = "GRADER_TAGS"
+ENV_SAMPLE_DATA = "GRADER_SAMPLE_DATA"
+
+ReviewerOption = Annotated[
+    str | None,
+    typer.Option("--reviewer", help="Your name on the verdicts (default: $GRADER_REVIEWER, else your OS user)."),
+]
+TagsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--tags", help="Rubric tags offered, comma-separated (default: $GRADER_TAGS, else the built-in rubric)."
+    ),
+]
+
+
+def reviewer_name(option: str | None) -> str:
+    name = option or os.environ.get(ENV_REVIEWER) or getpass.getuser()
+    if not name.strip():
+        fail("no reviewer name: pass --reviewer or set GRADER_REVIEWER")
+    return name.strip()
+
+
+def _rubric(option: str | None) -> tuple[str, ...]:
+    text = option if option is not None else os.environ.get(ENV_TAGS, "")
+    return parse_rubric(text) if text else ()
+
+
+def _run_app(engine: object, reviewer: str, blind: bool, filters: QueueFilter, rubric: tuple[str, ...]) -> None:
+    from grader.tui.app import GraderApp
+
+    GraderApp(engine, reviewer=reviewer, blind=blind, filters=filters, rubric=rubric).run()  # type: ignore[arg-type]
+
+
+@app.command("review")
+def review_command(
+    reviewer: ReviewerOption = None,
+    blind: Annotated[
+        bool, typer.Option("--blind/--no-blind", help="Hide the model and the verifier until you commit.")
+    ] = True,
+    model: Annotated[list[str] | None, typer.Option("--model", help="Only this model (repeatable).")] = None,
+    benchmark: Annotated[
+        list[str] | None, typer.Option("--benchmark", help="Only this benchmark (repeatable).")
+    ] = None,
+    verdict: Annotated[
+        list[str] | None, typer.Option("--verdict", help="Only patches with this verifier verdict (repeatable).")
+    ] = None,
+    tags: TagsOption = None,
+    db: DbOption = None,
+) -> None:
+    """Grade patches: one key per verdict, blind by default; the verifier's verdict is revealed after yours."""
+    engine = open_engine(db)
+    verdicts = tuple(v.lower() for v in verdict or ())
+    bad = [v for v in verdicts if v not in ("pass", "fail", "error", "unknown")]
+    if bad:
+        fail(f"--verdict takes pass, fail, error or unknown, not {', '.join(bad)}")
+    filters = QueueFilter(models=tuple(model or ()), benchmarks=tuple(benchmark or ()), verifier_verdicts=verdicts)
+    _run_app(engine, reviewer_name(reviewer), blind, filters, _rubric(tags))
+
+
+def sample_data_dir() -> Path:
+    env = os.environ.get(ENV_SAMPLE_DATA)
+    candidates = [Path(env)] if env else []
+    candidates.append(Path(__file__).resolve().parents[2] / "sample_data")
+    for candidate in candidates:
+        if (candidate / "tasks.jsonl").is_file():
+            return candidate
+    fail(
+        "the sample data was not found (looked in "
+        + ", ".join(str(c) for c in candidates)
+        + "); run from a checkout (pip install -e .) or set GRADER_SAMPLE_DATA"
+    )
+    raise AssertionError  # unreachable
+
+
+def load_demo(db_url: str, sample: Path) -> object:
+    """A fresh store at `db_url` holding the sample data (tasks, three submissions, a graded set)."""
+    from grader.core.db import make_engine
+    from grader.core.importers.graded_csv import import_graded_csv
+    from grader.core.importers.swebench import import_swebench
+    from grader.core.importers.tasks import import_tasks
+
+    engine = make_engine(db_url)
+    import_tasks(engine, sample / "tasks.jsonl")
+    import_swebench(engine, sample / "submissions")
+    if (sample / "graded.csv").is_file():
+        import_graded_csv(engine, sample / "graded.csv")
+    return engine
+
+
+@app.command("demo")
+def demo_command(
+    reviewer: ReviewerOption = None,
+    blind: Annotated[bool, typer.Option("--blind/--no-blind", help="Blind review (the default).")] = True,
+    keep: Annotated[bool, typer.Option("--keep", help="Keep the throwaway database and print its path.")] = False,
+) -> None:
+    """Load sample_data/ into a throwaway database and open the review screen on it."""
+    sample = sample_data_dir()
+    folder = Path(tempfile.mkdtemp(prefix="grader-demo-"))
+    try:
+        engine = load_demo(f"sqlite:///{folder / 'demo.db'}", sample)
+        _run_app(engine, reviewer_name(reviewer), blind, QueueFilter(), ())
+        engine.dispose()  # type: ignore[attr-defined]
+    finally:
+        if keep:
+            typer.echo(f"demo database kept at {folder / 'demo.db'}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,54 @@
+"""GraderApp: the Textual application; the engine and the reviewer are given to it, never made here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+
+from sqlalchemy import Engine
+from textual.app import App, SystemCommand
+from textual.screen import Screen
+
+from grader.core.review import QueueFilter, rubric_tags
+from grader.tui.commands import REVIEW_COMMANDS
+from grader.tui.screens.review import ReviewScreen
+
+
+class GraderApp(App[None]):
+    """The review application: one review screen, its dialogs, and the command palette."""
+
+    CSS_PATH = "grader.tcss"
+    TITLE = "grader"
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        reviewer: str,
+        blind: bool = True,
+        filters: QueueFilter = QueueFilter(),
+        rubric: Iterable[str] | None = None,
+    ) -> None:
+        super().__init__()
+        self.engine = engine
+        self.reviewer = reviewer
+        self.blind = blind
+        self.filters = filters
+        self.rubric = rubric_tags(list(rubric) if rubric else None)
+
+    def on_mount(self) -> None:
+        self.push_screen(
+            ReviewScreen(
+                self.engine, reviewer=self.reviewer, blind=self.blind, filters=self.filters, rubric=self.rubric
+            )
+        )
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if isinstance(screen, ReviewScreen):
+            for command in REVIEW_COMMANDS:
+                yield SystemCommand(
+                    f"{command.label} ({command.key_display})",
+                    command.description,
+                    partial(screen.run_action, command.action),
+                )

@@ -1,0 +1,54 @@
+"""Messages that workers post to the review screen; handlers on the screen own every state change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.message import Message
+
+from grader.core.review import PatchView, ReviewQueue
+from grader.core.store import SavedVerdict
+
+
+class QueueLoaded(Message):
+    def __init__(self, queue: ReviewQueue, pseudonyms: dict[str, str]) -> None:
+        super().__init__()
+        self.queue = queue
+        self.pseudonyms = pseudonyms
+
+
+class PatchLoaded(Message):
+    def __init__(self, view: PatchView, position: int) -> None:
+        super().__init__()
+        self.view = view
+        self.position = position
+
+
+class VerdictSaved(Message):
+    """A verdict is committed to the database (only now may the screen say "saved")."""
+
+    def __init__(
+        self, saved: SavedVerdict, view: PatchView, revealed_at: Any, note: str, tags: tuple[str, ...]
+    ) -> None:
+        super().__init__()
+        self.saved = saved
+        self.view = view
+        self.revealed_at = revealed_at
+        self.note = note
+        self.tags = tags
+
+
+class StatsUpdated(Message):
+    def __init__(self, overall: dict[str, Any], by_model: dict[str, dict[str, Any]]) -> None:
+        super().__init__()
+        self.overall = overall
+        self.by_model = by_model
+
+
+class StoreFailed(Message):
+    """A database operation failed; the screen says so and nothing is shown as saved."""
+
+    def __init__(self, what: str, error: BaseException) -> None:
+        super().__init__()
+        self.what = what
+        self.error = error

@@ -1,0 +1,492 @@
+"""The review screen: the task, the patch, one key per verdict, the reveal, live statistics.
+
+All database work runs in thread workers that post messages (grader.tui.messages); the handlers here own
+every state change. A verdict is shown as "saved" only when its `VerdictSaved` message arrives, which the
+worker posts after the commit returned.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+
+from rich.text import Text
+from sqlalchemy import Engine
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from grader.core.models import RETRACTED
+from grader.core.review import (
+    PatchView,
+    QueueFilter,
+    ReviewerVerdict,
+    ReviewQueue,
+    load_patch_view,
+    load_queue,
+    pseudonyms,
+)
+from grader.core.sanitize import sanitize_line
+from grader.core.stats import LiveStats
+from grader.core.stats_data import load_model_names, load_stat_records
+from grader.core.store import record_reveal, record_verdict
+from grader.tui.commands import bindings
+from grader.tui.messages import PatchLoaded, QueueLoaded, StatsUpdated, StoreFailed, VerdictSaved
+from grader.tui.screens.dialogs import HelpScreen, NoteScreen, TagsScreen
+from grader.tui.widgets.diff_view import DiffView
+from grader.tui.widgets.panels import LastPanel, MinePanel, StatsPanel, TaskPanel, VerifierPanel
+from grader.tui.widgets.review_diff import ReviewDiffView
+
+PREFETCH_AHEAD = 3  # patches loaded ahead of the reviewer, so the next one shows without waiting
+CACHE_SIZE = 64
+
+KIND_NOTICES = {
+    "extracted": "The diff was extracted from prose or a markdown fence around it.",
+    "no_diff": "No diff found in this patch: its text is shown as submitted.",
+    "empty": "The model submitted an empty patch.",
+    "null": "The model submitted no patch (null).",
+    "absent": "The patch text was not part of the imported set.",
+}
+
+
+class ReviewScreen(Screen[None]):
+    """Grade patches one key at a time, blind to the model and the verifier until each verdict is committed."""
+
+    BINDINGS = bindings()
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        reviewer: str,
+        blind: bool = True,
+        filters: QueueFilter = QueueFilter(),
+        rubric: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__()
+        self.engine = engine
+        self.reviewer = reviewer
+        self.blind = blind
+        self.filters = filters
+        self.rubric = rubric
+        self.queue: ReviewQueue | None = None
+        self.names: dict[str, str] = {}
+        self.position = 0
+        self.view: PatchView | None = None
+        self.shown_patch_id: int | None = None  # what the screen shows now (benchmarks watch it)
+        self._cache: dict[int, PatchView] = {}
+        self._shown_at = time.monotonic()
+        self._pending_note: str | None = None
+        self._pending_tags: tuple[str, ...] | None = None
+        self._save_states: dict[int, str] = {}
+        self._committed_here: list[int] = []  # patch ids graded in this run, for undo
+        self._pending_saves = 0
+        self._quit_when_saved = False
+        self._last: tuple[PatchView, str] | None = None
+        self._live: LiveStats | None = None
+        self._live_lock = threading.Lock()
+        self._task_diff_showing: str | None = None
+
+    # -- layout -------------------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Static(id="topbar")
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield TaskPanel(id="task")
+                yield ReviewDiffView(id="task-diff", classes="hidden")
+                yield ReviewDiffView(id="diff")
+            with VerticalScroll(id="side"):
+                yield VerifierPanel(id="verifier")
+                yield MinePanel(id="mine")
+                yield LastPanel(id="last", classes="hidden")
+                yield StatsPanel(id="stats")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#topbar", Static).update("loading the queue…")
+        self.query_one(StatsPanel).show_loading()
+        self.query_one("#diff", DiffView).focus()
+        self.load_queue_worker()
+
+    # -- workers (threads; they touch no widget, they post messages) --------------------------------------
+    @work(thread=True, exclusive=True, group="queue")
+    def load_queue_worker(self) -> None:
+        try:
+            queue = load_queue(self.engine, self.reviewer, self.filters)
+            names = pseudonyms(self.engine)
+        except Exception as exc:
+            self.post_message(StoreFailed("loading the queue", exc))
+            return
+        self.post_message(QueueLoaded(queue, names))
+
+    @work(thread=True, group="patches")
+    def load_patch_worker(self, patch_id: int, position: int) -> None:
+        try:
+            view = load_patch_view(self.engine, patch_id, self.reviewer, self.names)
+        except Exception as exc:
+            self.post_message(StoreFailed(f"loading patch {patch_id}", exc))
+            return
+        self.post_message(PatchLoaded(view, position))
+
+    @work(thread=True, group="save")
+    def save_verdict_worker(
+        self,
+        view: PatchView,
+        verdict: str,
+        note: str,
+        tags: tuple[str, ...],
+        seconds: float | None,
+        revealed_before: bool,
+    ) -> None:
+        try:
+            saved = record_verdict(
+                self.engine,
+                patch_id=view.patch_id,
+                reviewer=self.reviewer,
+                verdict=verdict,
+                note=note,
+                tags=tags,
+                seconds_spent=seconds,
+                revealed_before=revealed_before,
+            )
+            revealed_at = None
+            if self.blind and view.revealed_at is None and verdict != RETRACTED:
+                revealed_at = record_reveal(
+                    self.engine, patch_id=view.patch_id, reviewer=self.reviewer, verdict_id=saved.id
+                )
+        except Exception as exc:
+            self.post_message(StoreFailed(f"saving your verdict on {view.instance_id}", exc))
+            return
+        self.post_message(VerdictSaved(saved, view, revealed_at, note, tags))
+
+    @work(thread=True, exclusive=True, group="stats")
+    def load_stats_worker(self) -> None:
+        try:
+            benchmark = self.filters.benchmarks[0] if len(self.filters.benchmarks) == 1 else None
+            records = load_stat_records(self.engine, models=self.filters.models, benchmark=benchmark)
+            models = load_model_names(self.engine, benchmark=benchmark)
+            if self.filters.models:
+                models = [m for m in models if m in self.filters.models]
+            live = LiveStats(records, models)
+        except Exception as exc:
+            self.post_message(StoreFailed("loading statistics", exc))
+            return
+        with self._live_lock:
+            self._live = live
+            self.post_message(StatsUpdated(live.summary(), {m: live.summary(m) for m in live.models}))
+
+    @work(thread=True, group="stats-update")
+    def update_stats_worker(self, patch_id: int, verdict: str, tags: tuple[str, ...]) -> None:
+        with self._live_lock:
+            if self._live is None:
+                return
+            try:
+                overall = self._live.apply_verdict(patch_id, self.reviewer, verdict, tags=tags)
+            except KeyError:
+                return  # a patch outside the loaded set
+            self.post_message(StatsUpdated(overall, {m: self._live.summary(m) for m in self._live.models}))
+
+    # -- message handlers ---------------------------------------------------------------------------------
+    @on(QueueLoaded)
+    def queue_loaded(self, message: QueueLoaded) -> None:
+        self.queue = message.queue
+        self.names = message.pseudonyms
+        if not self.queue.patch_ids:
+            self.query_one("#topbar", Static).update("No patches to review: import some with `grader import`.")
+            return
+        start = self.queue.first_ungraded()
+        self.go_to(start if start is not None else 0)
+        self.load_stats_worker()
+
+    @on(PatchLoaded)
+    def patch_loaded(self, message: PatchLoaded) -> None:
+        self._remember(message.view)
+        if (
+            message.position == self.position
+            and self.queue
+            and self.queue.patch_ids[self.position] == message.view.patch_id
+        ):
+            self.show(message.view)
+
+    @on(VerdictSaved)
+    def verdict_saved(self, message: VerdictSaved) -> None:
+        self._pending_saves -= 1
+        saved, view = message.saved, message.view
+        current = self._cache.get(view.patch_id, view)
+        if saved.verdict == RETRACTED:
+            mine = None
+            state = "undone"
+        else:
+            mine = ReviewerVerdict(saved.verdict, message.note, message.tags, saved.created_at, saved.id)
+            state = f"saved ✓ {saved.created_at.astimezone().strftime('%H:%M:%S')}"
+        revealed_at = message.revealed_at or current.revealed_at
+        updated = replace(current, mine=mine, revealed_at=revealed_at)
+        self._remember(updated)
+        self._save_states[view.patch_id] = state
+        if self._last is not None and self._last[0].patch_id == view.patch_id:
+            self._last = (updated, saved.verdict)
+            if saved.verdict != RETRACTED:
+                self.query_one(LastPanel).show_last(updated, saved.verdict, state, self.blind)
+        if self.view is not None and self.view.patch_id == view.patch_id:
+            self.view = updated
+            self._render_side()
+        self._render_topbar()
+        self.update_stats_worker(view.patch_id, saved.verdict, message.tags)
+        if self._quit_when_saved and self._pending_saves == 0:
+            self.app.exit()
+
+    @on(StatsUpdated)
+    def stats_updated(self, message: StatsUpdated) -> None:
+        self.query_one(StatsPanel).show_stats(message.overall, message.by_model, self.names, self.blind)
+
+    @on(StoreFailed)
+    def store_failed(self, message: StoreFailed) -> None:
+        self.notify(f"{message.what} failed: {message.error}", title="Database error", severity="error", timeout=10)
+        if message.what.startswith("saving"):
+            self._pending_saves -= 1
+            self._quit_when_saved = False
+
+    # -- showing ------------------------------------------------------------------------------------------
+    def _remember(self, view: PatchView) -> None:
+        self._cache[view.patch_id] = view
+        if len(self._cache) > CACHE_SIZE:
+            keep = self.view.patch_id if self.view else None
+            for patch_id in list(self._cache)[: len(self._cache) - CACHE_SIZE]:
+                if patch_id != keep:
+                    del self._cache[patch_id]
+
+    def go_to(self, position: int) -> None:
+        """Show the patch at `position` in the queue: at once when it is loaded, else when its load arrives."""
+        assert self.queue is not None
+        self.position = position % len(self.queue.patch_ids)
+        patch_id = self.queue.patch_ids[self.position]
+        cached = self._cache.get(patch_id)
+        if cached is not None:
+            self.show(cached)
+        else:
+            self.query_one("#topbar", Static).update(f"loading patch {self.position + 1}…")
+            self.load_patch_worker(patch_id, self.position)
+        self._prefetch()
+
+    def _prefetch(self) -> None:
+        assert self.queue is not None
+        wanted: list[int] = []
+        position = self.position
+        for _ in range(PREFETCH_AHEAD):
+            following = self.queue.first_ungraded(position + 1)
+            if following is None or following == self.position:
+                break
+            wanted.append(following)
+            position = following
+        wanted.append((self.position + 1) % len(self.queue.patch_ids))
+        for wanted_position in wanted:
+            patch_id = self.queue.patch_ids[wanted_position]
+            if patch_id not in self._cache:
+                self.load_patch_worker(patch_id, -1)
+
+    def show(self, view: PatchView) -> None:
+        self.view = view
+        self.shown_patch_id = view.patch_id
+        self._shown_at = time.monotonic()
+        self._pending_note = None
+        self._pending_tags = None
+        self.query_one(TaskPanel).show_task(view, self.blind)
+        notices = [KIND_NOTICES[view.patch_kind]] if view.patch_kind in KIND_NOTICES else []
+        self.query_one("#diff", DiffView).show_patch(view.diff, notices)
+        self._hide_task_diff()
+        self._render_side()
+        self._render_topbar()
+
+    def _revealed(self, view: PatchView) -> bool:
+        return not self.blind or view.revealed_at is not None
+
+    def _render_side(self) -> None:
+        view = self.view
+        if view is None:
+            return
+        mine = view.mine
+        verifier = self.query_one(VerifierPanel)
+        if self._revealed(view):
+            verifier.show_revealed(view, mine.verdict if mine else None, self.blind)
+        else:
+            verifier.show_hidden(view)
+        note = self._pending_note if self._pending_note is not None else (mine.note if mine else "")
+        tags = self._pending_tags if self._pending_tags is not None else (mine.tags if mine else ())
+        state = self._save_states.get(view.patch_id, "")
+        if self._pending_note is not None or self._pending_tags is not None:
+            state = "note/tags kept for your verdict" if mine is None else state
+        self.query_one(MinePanel).show_mine(mine.verdict if mine else None, note, tags, state, self._progress())
+
+    def _progress(self) -> str:
+        if self.queue is None:
+            return ""
+        return f"Graded {len(self.queue.graded)}/{self.queue.total}"
+
+    def _render_topbar(self) -> None:
+        if self.queue is None or self.view is None:
+            return
+        view = self.view
+        mode = "blind" if self.blind else "open"
+        who = view.pseudonym if self.blind else view.model
+        text = f" {self._progress()} · #{self.position + 1} · {view.instance_id} · {who} · {self.reviewer} ({mode})"
+        self.query_one("#topbar", Static).update(Text(sanitize_line(text), style="bold"))
+
+    # -- actions ------------------------------------------------------------------------------------------
+    def action_verdict(self, verdict: str) -> None:
+        view = self.view
+        if view is None or self.queue is None:
+            return
+        mine = view.mine
+        note = self._pending_note if self._pending_note is not None else (mine.note if mine else "")
+        tags = self._pending_tags if self._pending_tags is not None else (mine.tags if mine else ())
+        seconds = round(time.monotonic() - self._shown_at, 3)
+        self._commit(view, verdict, note, tags, seconds)
+        self._last = (view, verdict)
+        last = self.query_one(LastPanel)
+        last.remove_class("hidden")
+        last.show_last(view, verdict, "saving…", self.blind)
+        following = self.queue.first_ungraded(self.position + 1)
+        if following is None:
+            self._render_side()
+            self._render_topbar()
+            self.notify("Every patch in this queue is graded.", title="Done")
+            return
+        self.go_to(following)
+
+    def _commit(self, view: PatchView, verdict: str, note: str, tags: tuple[str, ...], seconds: float | None) -> None:
+        assert self.queue is not None
+        self._pending_saves += 1
+        self._save_states[view.patch_id] = "saving…"
+        if verdict == RETRACTED:
+            self.queue.graded.discard(view.patch_id)
+        else:
+            self.queue.graded.add(view.patch_id)
+            self._committed_here.append(view.patch_id)
+        self.save_verdict_worker(view, verdict, note, tags, seconds, self._revealed(view))
+
+    def action_note(self) -> None:
+        view = self.view
+        if view is None:
+            return
+        current = self._pending_note if self._pending_note is not None else (view.mine.note if view.mine else "")
+
+        def done(note: str | None) -> None:
+            if note is None or self.view is None or self.view.patch_id != view.patch_id:
+                return
+            self._amend(view, note=note)
+
+        self.app.push_screen(NoteScreen(current), done)
+
+    def action_tags(self) -> None:
+        view = self.view
+        if view is None:
+            return
+        current = self._pending_tags if self._pending_tags is not None else (view.mine.tags if view.mine else ())
+
+        def done(tags: tuple[str, ...] | None) -> None:
+            if tags is None or self.view is None or self.view.patch_id != view.patch_id:
+                return
+            self._amend(view, tags=tags)
+
+        self.app.push_screen(TagsScreen(self.rubric, current), done)
+
+    def _amend(self, view: PatchView, *, note: str | None = None, tags: tuple[str, ...] | None = None) -> None:
+        """A note or tags: kept for the coming verdict, or saved at once as a new row beside the given one."""
+        current = self._cache.get(view.patch_id, view)
+        if current.mine is None:
+            if note is not None:
+                self._pending_note = note
+            if tags is not None:
+                self._pending_tags = tags
+            self._render_side()
+            return
+        new_note = note if note is not None else current.mine.note
+        new_tags = tags if tags is not None else current.mine.tags
+        self._commit(current, current.mine.verdict, new_note, new_tags, None)
+        self._render_side()
+
+    def action_undo(self) -> None:
+        if self.queue is None:
+            return
+        target: PatchView | None = None
+        if self.view is not None and (self.view.mine is not None or self.view.patch_id in self.queue.graded):
+            target = self.view
+        else:
+            while self._committed_here:
+                patch_id = self._committed_here.pop()
+                if patch_id in self.queue.graded:
+                    target = self._cache.get(patch_id)
+                    break
+        if target is None:
+            self.notify("Nothing to undo here.", severity="warning")
+            return
+        if target.patch_id in self._committed_here:
+            self._committed_here.remove(target.patch_id)
+        self._commit(target, RETRACTED, "", (), None)
+        self.query_one(LastPanel).add_class("hidden")
+        self.go_to(self.queue.patch_ids.index(target.patch_id))
+
+    def action_next_patch(self) -> None:
+        if self.queue:
+            self.go_to(self.position + 1)
+
+    def action_previous_patch(self) -> None:
+        if self.queue:
+            self.go_to(self.position - 1)
+
+    def action_first_ungraded(self) -> None:
+        if self.queue is None:
+            return
+        first = self.queue.first_ungraded()
+        if first is None:
+            self.notify("Every patch in this queue is graded.")
+            return
+        self.go_to(first)
+
+    def _hide_task_diff(self) -> None:
+        self.query_one("#task-diff", DiffView).add_class("hidden")
+        self.query_one(TaskPanel).remove_class("hidden")
+        self._task_diff_showing = None
+
+    def _toggle_task_diff(self, which: str) -> None:
+        view = self.view
+        if view is None:
+            return
+        task_diff = self.query_one("#task-diff", DiffView)
+        if self._task_diff_showing == which:
+            self._hide_task_diff()
+            return
+        text = view.reference_patch if which == "reference" else view.test_patch
+        notice = f"The {'reference fix' if which == 'reference' else 'test patch'} of {view.instance_id}"
+        if not text.strip():
+            self.notify(
+                f"No {'reference fix' if which == 'reference' else 'test patch'} for this task: import the task file."
+            )
+            return
+        task_diff.show_patch(text, [notice])
+        task_diff.remove_class("hidden")
+        self.query_one(TaskPanel).add_class("hidden")
+        self._task_diff_showing = which
+
+    def action_toggle_reference(self) -> None:
+        self._toggle_task_diff("reference")
+
+    def action_toggle_tests(self) -> None:
+        self._toggle_task_diff("tests")
+
+    def action_toggle_stats(self) -> None:
+        self.query_one(StatsPanel).toggle_class("hidden")
+
+    def action_help(self) -> None:
+        diff_keys = [(b.key_display or b.key, b.description) for b in DiffView.BINDINGS if hasattr(b, "key")]
+        self.app.push_screen(HelpScreen(diff_keys))
+
+    def action_quit(self) -> None:
+        if self._pending_saves > 0:
+            self._quit_when_saved = True
+            self.notify("Saving your last verdict before quitting…")
+            return
+        self.app.exit()
