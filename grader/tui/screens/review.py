@@ -221,7 +221,7 @@ class ReviewScreen(Screen[None]):
             state = "undone"
         else:
             mine = ReviewerVerdict(saved.verdict, message.note, message.tags, saved.created_at, saved.id)
-            state = f"saved ✓ {saved.created_at.astimezone().strftime('%H:%M:%S')}"
+            state = "saved ✓"
         revealed_at = message.revealed_at or current.revealed_at
         updated = replace(current, mine=mine, revealed_at=revealed_at)
         self._remember(updated)
