@@ -1,0 +1,536 @@
+"""The diff view: a Line API widget whose work per key press depends on the screen size, not the patch size.
+
+`DiffView.show_patch(text)` indexes only the first screenful before painting; the rest of the patch is indexed
+in small slices on the event loop afterwards. Rows render lazily through two LRU caches (rendered rows and
+final cropped strips); syntax colouring is lazy and cached per hunk window (grader.core.highlight).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from math import ceil
+from time import perf_counter
+from typing import ClassVar
+
+from rich.segment import Segment
+from textual import work
+from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.color import Color
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from grader.core.diff import FileEntry, HunkEntry, PatchIndex
+from grader.core.diff_layout import DiffLayout, LayoutOptions, Row
+from grader.core.diff_render import DiffPalette, DiffRenderer, RenderedLine, RenderedPair
+from grader.core.highlight import HunkHighlighter, warm_up
+from grader.core.sanitize import MAX_LINE_CHARS
+
+FIRST_SCREEN_LINES = 400  # lines indexed before the first paint
+INDEX_SLICE_LINES = 6000  # lines indexed per event-loop slice afterwards
+INDEX_SLICE_DELAY = 0.01  # seconds between slices, so key presses and paints go first
+PREFETCH_DELAY = 0.012  # seconds after a paint before the neighbouring pages are rendered ahead
+# Syntax colouring is spent at most this long per paint; rows past it paint tinted but uncoloured, and are
+# coloured a moment later (paint first, refine), so no patch can make a key press slow.
+COLOUR_BUDGET = 0.005
+REFINE_DELAY = 0.03
+
+
+class DiffView(ScrollView, can_focus=True):
+    """A unified or side-by-side diff of one patch, with file and hunk navigation.
+
+    Public API: `show_patch(text, notices=None)` (returns at once; the first screen paints from a partial
+    index), the `files` property, `jump_to_file(index)`, and the `action_*` methods bound below.
+    """
+
+    DEFAULT_CSS = """
+    DiffView {
+        background: $background;
+        color: $foreground;
+        scrollbar-gutter: stable;
+    }
+    DiffView:focus {
+        background-tint: $foreground 0%;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "next_hunk", "Next hunk"),
+        Binding("N", "previous_hunk", "Prev hunk", show=False),
+        Binding("right_square_bracket", "next_file", "Next file"),
+        Binding("left_square_bracket", "previous_file", "Prev file", show=False),
+        Binding("z", "toggle_collapse", "Fold file"),
+        Binding("v", "toggle_side_by_side", "Split/unified"),
+        Binding("w", "toggle_wrap", "Wrap"),
+        Binding("W", "toggle_ignore_whitespace", "Ignore whitespace", show=False),
+        Binding("t", "show_file_list", "Files"),
+        Binding("j,down", "scroll_down", "Down", show=False),
+        Binding("k,up", "scroll_up", "Up", show=False),
+        Binding("space,pagedown", "page_down", "Page down", show=False),
+        Binding("b,pageup", "page_up", "Page up", show=False),
+        Binding("g,home", "scroll_home", "Top", show=False),
+        Binding("G,end", "scroll_end", "Bottom", show=False),
+        Binding("h,left", "scroll_left", "Left", show=False),
+        Binding("l,right", "scroll_right", "Right", show=False),
+    ]
+
+    class Indexed(Message):
+        """The whole patch is indexed: every file and hunk is known."""
+
+        def __init__(self, view: DiffView, file_count: int) -> None:
+            super().__init__()
+            self.view = view
+            self.file_count = file_count
+
+    def __init__(
+        self,
+        *,
+        colour_budget: float | None = COLOUR_BUDGET,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        """`colour_budget`: seconds of syntax colouring per paint before rows paint uncoloured and are refined a
+        moment later; None colours everything before painting (deterministic, for snapshots)."""
+        super().__init__(name=name, id=id, classes=classes)
+        self.colour_budget = colour_budget
+        self._index = PatchIndex("")
+        self._options = LayoutOptions()
+        self._layout = DiffLayout(self._index, self._options)
+        self._highlighter = HunkHighlighter()
+        self._palette = DiffPalette.build()
+        self._renderer = DiffRenderer(self._layout, self._palette, self._highlighter)
+        self._rendered: LRUCache[int, RenderedLine | RenderedPair] = LRUCache(1024)
+        self._strips: LRUCache[tuple[int, int, int, int], Strip] = LRUCache(1024)
+        self._wrap = False
+        self._wrap_starts: list[int] = []  # visual row where each layout row starts, when wrapping
+        self._wrap_width = 0
+        self._generation = 0
+        self._notices: list[str] = []
+        self._prefetched: tuple[int, int] | None = None
+        self._budget_start = 0.0
+        self._provisional: set[int] = set()
+        self._refine_pending = False
+
+    # -- public API -------------------------------------------------------------------------------------
+    @property
+    def index(self) -> PatchIndex:
+        return self._index
+
+    @property
+    def layout_options(self) -> LayoutOptions:
+        return self._options
+
+    @property
+    def wrap(self) -> bool:
+        return self._wrap
+
+    @property
+    def files(self) -> list[FileEntry]:
+        """Every file of the patch (finishes indexing first)."""
+        self._finish_index()
+        return self._index.files
+
+    def show_patch(self, text: str, notices: list[str] | None = None) -> None:
+        """Show a patch (any text: a diff, prose, broken or hostile). Returns within a frame even for 50k lines:
+        only the first screenful is indexed now; the rest follows in slices after the paint."""
+        self._index = PatchIndex(text)
+        self._index.advance(max(FIRST_SCREEN_LINES, self.size.height * 3))
+        self._notices = list(notices or [])
+        self._options = LayoutOptions(self._options.side_by_side, self._options.ignore_whitespace, frozenset())
+        self._highlighter.clear()
+        self._rebuild(keep_row=None)
+        self.scroll_to(0, 0, animate=False, immediate=True)
+        self._schedule_indexing()
+
+    def jump_to_file(self, file_index: int) -> None:
+        """Scroll so that a file's header is the top row."""
+        self._finish_index()
+        if 0 <= file_index < len(self._index.files):
+            row = self._layout.block_row(self._index.files[file_index])
+            if row is not None:
+                self._scroll_to_row(row)
+
+    # -- indexing ---------------------------------------------------------------------------------------
+    def _schedule_indexing(self) -> None:
+        if not self._index.done:
+            index = self._index
+            self.set_timer(INDEX_SLICE_DELAY, lambda: self._index_slice(index))
+        else:
+            self.post_message(self.Indexed(self, len(self._index.files)))
+
+    def _index_slice(self, index: PatchIndex) -> None:
+        if index is not self._index or index.done:
+            return
+        index.advance(INDEX_SLICE_LINES)
+        self._after_index_growth()
+        self._schedule_indexing()
+
+    def _finish_index(self) -> None:
+        if not self._index.done:
+            self._index.finish()
+            self._after_index_growth()
+
+    def _after_index_growth(self) -> None:
+        notices_before = self._layout.notice_rows
+        self._layout.sync()
+        if self._options.side_by_side or self._options.ignore_whitespace or self._wrap:
+            if self._index.done:
+                self._rebuild(keep_row=self._top_row())
+            return
+        added = self._layout.notice_rows - notices_before
+        if added:
+            self._clear_caches()
+        else:
+            # Rows already rendered keep their meaning as the index grows, except file headers (their +/-
+            # counts grow) and rows that were not indexed yet.
+            for row_y in list(self._rendered.keys()):
+                if self._layout.row(row_y)[0] in ("file", "pending"):
+                    self._rendered.discard(row_y)
+            self._strips.clear()
+        if self._index.done:
+            self._prefetched = None  # the next paint prefetches again, now that every row is known
+        self._update_virtual_size()
+        if added and self.scroll_y > 0:
+            self.scroll_to(y=self.scroll_y + added, animate=False, immediate=True)
+        self.refresh()
+
+    # -- layout -----------------------------------------------------------------------------------------
+    def _rebuild(self, keep_row: int | None) -> None:
+        """A fresh layout for the current options; keeps the row `keep_row` (of the old layout) on top."""
+        anchor = self._layout.row(keep_row) if keep_row is not None else None
+        anchor_file = self._layout.file_at(keep_row) if keep_row is not None else None
+        if self._options.side_by_side or self._options.ignore_whitespace or self._wrap:
+            self._index.finish()
+        self._layout = DiffLayout(self._index, self._options)
+        self._layout.sync()
+        self._renderer = DiffRenderer(self._layout, self._palette, self._highlighter)
+        self._clear_caches()
+        self._generation += 1
+        self._wrap_starts = []
+        if self._wrap:
+            self._compute_wrap()
+        self._update_virtual_size()
+        self.refresh()
+        if anchor is not None:
+            target = self._find_anchor(anchor, anchor_file)
+            if target is not None:
+                self._scroll_to_row(target)
+
+    def _find_anchor(self, anchor: Row, anchor_file: FileEntry | None) -> int | None:
+        if anchor[0] in ("file", "hunk"):
+            return self._layout.block_row(anchor[1])
+        if anchor_file is not None:
+            return self._layout.block_row(anchor_file)
+        return None
+
+    def _code_width(self) -> int:
+        return max(self.size.width, 20)
+
+    def _compute_wrap(self) -> None:
+        """Visual rows per layout row, estimated from line lengths (exact for ASCII without tabs)."""
+        width = self._code_width()
+        self._wrap_width = width
+        starts: list[int] = []
+        total = 0
+        layout = self._layout
+        for y in range(layout.row_count):
+            starts.append(total)
+            total += self._row_height(layout.row(y), width)
+        starts.append(total)
+        self._wrap_starts = starts
+
+    def _row_height(self, row: Row, width: int) -> int:
+        kind = row[0]
+        if kind == "prose":
+            return _height(len(self._index.lines[row[1]]), width)
+        if kind == "line" or kind == "same":
+            hunk: HunkEntry = row[1]
+            index = row[2] if kind == "line" else row[3]
+            text = hunk.body(index).lines[index].text
+            return _height(len(text.expandtabs(4)) if "\t" in text else len(text), width - self._prefix_width(hunk))
+        if kind == "pair":
+            hunk = row[1]
+            half = (width - 1) // 2 - self._prefix_width(hunk, split=True)
+            lines = hunk.body().lines
+            return max(_height(len(lines[side].text), half) if side >= 0 else 1 for side in (row[2], row[3]))
+        return 1
+
+    def _prefix_width(self, hunk: HunkEntry, split: bool = False) -> int:
+        number = self._renderer.number_width(hunk)
+        return number + 3 if split else number * 2 + 4
+
+    def _update_virtual_size(self) -> None:
+        if self._wrap:
+            height = self._wrap_starts[-1] if self._wrap_starts else self._layout.row_count
+            self.virtual_size = Size(self._code_width(), height)
+        elif self._options.side_by_side:
+            self.virtual_size = Size(self._code_width(), self._layout.row_count)
+        else:
+            width = min(self._index.max_line_length, MAX_LINE_CHARS + 40) + 16
+            self.virtual_size = Size(max(width, self._code_width()), self._layout.row_count)
+
+    def on_resize(self) -> None:
+        self._strips.clear()
+        if self._wrap and self._wrap_width != self._code_width():
+            self._rebuild(keep_row=self._top_row())
+        else:
+            self._update_virtual_size()
+
+    # -- theme ------------------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self._warm_lexers()
+        self._apply_theme()
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._apply_theme())
+
+    @work(thread=True, exclusive=True, group="diff-view-warm")
+    def _warm_lexers(self) -> None:
+        warm_up()
+
+    def _apply_theme(self) -> None:
+        variables = self.app.get_css_variables()
+
+        def hex_of(name: str, default: str) -> str:
+            try:
+                return Color.parse(variables.get(name, default)).hex6
+            except Exception:
+                return default
+
+        self._palette = DiffPalette.build(
+            background=hex_of("background", "#1e1e1e"),
+            foreground=hex_of("foreground", "#e0e0e0"),
+            success=hex_of("success", "#4ebf71"),
+            error=hex_of("error", "#ba3c5b"),
+            primary=hex_of("primary", "#0178d4"),
+            secondary=hex_of("secondary", "#004578"),
+            warning=hex_of("warning", "#ffa62b"),
+            dark=self.app.current_theme.dark,
+        )
+        self._renderer = DiffRenderer(self._layout, self._palette, self._highlighter)
+        self._clear_caches()
+        self.refresh()
+
+    # -- rendering --------------------------------------------------------------------------------------
+    def _top_row(self) -> int:
+        return self._layout_row_of(round(self.scroll_y))[0]
+
+    def _layout_row_of(self, visual_y: int) -> tuple[int, int]:
+        """(layout row, part of it) shown on a visual row."""
+        if not self._wrap or not self._wrap_starts:
+            return visual_y, 0
+        row = bisect_right(self._wrap_starts, visual_y) - 1
+        return row, visual_y - self._wrap_starts[row]
+
+    def _scroll_to_row(self, row: int) -> None:
+        visual = self._wrap_starts[row] if self._wrap and row < len(self._wrap_starts) else row
+        self.scroll_to(y=visual, animate=False, immediate=True)
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.size.width
+        visual_y = scroll_y + y
+        key = (visual_y, scroll_x, width, self._generation)
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = self._render_visual_row(visual_y, scroll_x, width)
+            self._strips[key] = strip
+        if y == self.size.height - 1 and self._prefetched != (scroll_y, self._generation):
+            self._prefetched = (scroll_y, self._generation)
+            self.set_timer(PREFETCH_DELAY, self._prefetch)
+        return strip
+
+    def _prefetch(self) -> None:
+        """Render the pages below and above the view while idle, in slices, so a page key finds them cached."""
+        scroll_x, top = self.scroll_offset
+        height, width = self.size.height, self.size.width
+        if self._prefetched != (top, self._generation):
+            return  # the view moved on; its own paint scheduled a new prefetch
+        start = perf_counter()
+        for visual_y in [*range(top + height, top + 2 * height), *range(max(top - height, 0), top)]:
+            row_y, _ = self._layout_row_of(visual_y)
+            key = (visual_y, scroll_x, width, self._generation)
+            if row_y >= self._layout.known_rows or key in self._strips:
+                continue
+            if perf_counter() - start > COLOUR_BUDGET:
+                self.set_timer(PREFETCH_DELAY, self._prefetch)
+                return
+            self._rendered_row(row_y, budgeted=False)
+            self._strips[key] = self._render_visual_row(visual_y, scroll_x, width)
+
+    def _rendered_row(self, row_y: int, budgeted: bool = True) -> RenderedLine | RenderedPair:
+        rendered = self._rendered.get(row_y)
+        if rendered is None or (not budgeted and row_y in self._provisional):
+            if row_y >= self._layout.known_rows:
+                self._layout.ensure_row(row_y)
+            row = self._layout.row(row_y)
+            collapsed = row[0] == "file" and row[1].index in self._options.collapsed
+            colour = not budgeted or self._within_colour_budget()
+            rendered = self._renderer.render(row, collapsed, colour=colour)
+            self._rendered[row_y] = rendered
+            if colour:
+                self._provisional.discard(row_y)
+            else:
+                self._provisional.add(row_y)
+                self._schedule_refine()
+        return rendered
+
+    def _clear_caches(self) -> None:
+        self._rendered.clear()
+        self._strips.clear()
+        self._provisional.clear()
+
+    def _within_colour_budget(self) -> bool:
+        budget = self.colour_budget
+        if budget is None:
+            return True
+        now = perf_counter()
+        if now - self._budget_start > 4 * budget:
+            self._budget_start = now  # a new paint: a fresh budget
+        return now - self._budget_start < budget
+
+    def _schedule_refine(self) -> None:
+        if not self._refine_pending:
+            self._refine_pending = True
+            self.set_timer(REFINE_DELAY, self._refine)
+
+    def _refine(self) -> None:
+        """Colour the rows painted without syntax colours, a few at a time, then repaint them."""
+        self._refine_pending = False
+        start = perf_counter()
+        for row_y in sorted(self._provisional):
+            if perf_counter() - start > 2 * COLOUR_BUDGET:
+                self._schedule_refine()
+                break
+            if self._rendered.get(row_y) is not None:
+                self._rendered_row(row_y, budgeted=False)
+            else:
+                self._provisional.discard(row_y)
+        self._strips.clear()
+        self.refresh()
+
+    def _render_visual_row(self, visual_y: int, scroll_x: int, width: int) -> Strip:
+        row_y, part = self._layout_row_of(visual_y)
+        if row_y >= self._layout.row_count:
+            return Strip.blank(width, self._palette.text)
+        rendered = self._rendered_row(row_y)
+        if isinstance(rendered, RenderedPair):
+            left_width = (width - 1) // 2
+            right_width = width - 1 - left_width
+            left = _fit(rendered.left, 0, left_width, part, self._wrap)
+            right = _fit(rendered.right, 0, right_width, part, self._wrap)
+            return Strip.join([left, Strip([Segment("│", self._palette.gutter)], 1), right])
+        return _fit(rendered, 0 if self._wrap else scroll_x, width, part, self._wrap)
+
+    # -- actions ----------------------------------------------------------------------------------------
+    def _header_rows(self, kind: type) -> list[int]:
+        self._finish_index()
+        return self._layout.header_rows(kind)
+
+    def _jump(self, kind: type, forward: bool) -> None:
+        rows = self._header_rows(kind)
+        current = self._top_row()
+        if forward:
+            position = bisect_right(rows, current)
+            if position < len(rows):
+                self._scroll_to_row(rows[position])
+        else:
+            position = bisect_right(rows, current - 1) - 1
+            if position >= 0:
+                self._scroll_to_row(rows[position])
+
+    def action_next_hunk(self) -> None:
+        self._jump(HunkEntry, True)
+
+    def action_previous_hunk(self) -> None:
+        self._jump(HunkEntry, False)
+
+    def action_next_file(self) -> None:
+        self._jump(FileEntry, True)
+
+    def action_previous_file(self) -> None:
+        self._jump(FileEntry, False)
+
+    def action_toggle_collapse(self) -> None:
+        """Fold or unfold the file at the top of the view."""
+        self._finish_index()
+        top = self._top_row()
+        file = self._layout.file_at(top)
+        if file is None:  # above the first file (notices, prose): fold the next file down
+            following = [row for row in self._layout.header_rows(FileEntry) if row >= top]
+            if not following:
+                return
+            file = self._layout.row(following[0])[1]
+        collapsed = set(self._options.collapsed)
+        collapsed.symmetric_difference_update({file.index})
+        self._options = LayoutOptions(self._options.side_by_side, self._options.ignore_whitespace, frozenset(collapsed))
+        self._rebuild(keep_row=None)
+        row = self._layout.block_row(file)
+        if row is not None:
+            self._scroll_to_row(row)
+
+    def action_toggle_side_by_side(self) -> None:
+        top = self._top_row()
+        self._options = LayoutOptions(
+            not self._options.side_by_side, self._options.ignore_whitespace, self._options.collapsed
+        )
+        self._rebuild(keep_row=top)
+
+    def action_toggle_ignore_whitespace(self) -> None:
+        top = self._top_row()
+        self._options = LayoutOptions(
+            self._options.side_by_side, not self._options.ignore_whitespace, self._options.collapsed
+        )
+        self._rebuild(keep_row=top)
+
+    def action_toggle_wrap(self) -> None:
+        top = self._top_row()
+        self._wrap = not self._wrap
+        self.scroll_to(x=0, animate=False, immediate=True)
+        self._rebuild(keep_row=top)
+
+    def action_page_down(self) -> None:
+        """A page down, without animation: the next page is painted at once."""
+        self.scroll_page_down(animate=False)
+
+    def action_page_up(self) -> None:
+        self.scroll_page_up(animate=False)
+
+    def action_scroll_home(self) -> None:
+        self.scroll_to(y=0, animate=False, immediate=True)
+
+    def action_scroll_end(self) -> None:
+        self._finish_index()
+        self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+
+    def action_show_file_list(self) -> None:
+        from grader.tui.widgets.diff_files import FileListScreen
+
+        def jump(choice: int | None) -> None:
+            if choice is not None:
+                self.jump_to_file(choice)
+
+        self.app.push_screen(FileListScreen(self.files), jump)
+
+
+def _height(length: int, width: int) -> int:
+    return max(1, ceil(min(length, MAX_LINE_CHARS + 30) / max(width, 1)))
+
+
+def _fit(rendered: RenderedLine, scroll_x: int, width: int, part: int, wrap: bool) -> Strip:
+    """One visual row of a rendered line: prefix kept, code cropped (or the `part`-th wrapped piece)."""
+    code_width = max(width - rendered.prefix_width, 1)
+    code = Strip(rendered.code)
+    if wrap:
+        start = part * code_width
+        prefix = (
+            Strip(rendered.prefix, rendered.prefix_width)
+            if part == 0
+            else Strip([Segment(" " * rendered.prefix_width, rendered.prefix[0].style)] if rendered.prefix else [])
+        )
+    else:
+        start = scroll_x
+        prefix = Strip(rendered.prefix, rendered.prefix_width)
+    body = code.crop_extend(start, start + code_width, rendered.fill)
+    return Strip.join([prefix, body]).crop_extend(0, width, rendered.fill)
