@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from functools import partial
 
@@ -12,6 +13,8 @@ from textual.screen import Screen
 from grader.core.review import QueueFilter, rubric_tags
 from grader.tui.commands import REVIEW_COMMANDS
 from grader.tui.screens.review import ReviewScreen
+
+UI_SWITCH_INTERVAL_S = 0.001
 
 
 class GraderApp(App[None]):
@@ -37,6 +40,9 @@ class GraderApp(App[None]):
         self.rubric = rubric_tags(list(rubric) if rubric else None)
 
     def on_mount(self) -> None:
+        # Worker threads (saves, loads, statistics) hand the GIL back to the UI thread within a millisecond
+        # instead of Python's default 5 ms, so a paint never waits behind a database call.
+        sys.setswitchinterval(UI_SWITCH_INTERVAL_S)
         self.push_screen(
             ReviewScreen(
                 self.engine, reviewer=self.reviewer, blind=self.blind, filters=self.filters, rubric=self.rubric

@@ -1,56 +1,108 @@
 """The review screen's panels: the task, the verifier (hidden until you commit), your verdict, live stats.
 
-Text from the store (problem statements, notes, tags, names) is hostile: it is sanitised and put into Rich
-`Text` objects directly, never parsed as markup.
+Text from the store (problem statements, notes, tags, names) is hostile: it is sanitised and assembled into
+Textual `Content` directly, never parsed as markup. Content (not Rich renderables) keeps a panel's repaint
+cheap, and a panel whose content is unchanged is not repainted at all.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from rich.console import Group
-from rich.table import Table
+from rich.segment import Segment
 from rich.text import Text
-from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 from textual.widgets import Static
 
 from grader.core.review import PatchView
 from grader.core.sanitize import sanitize_line
 
-
-def inert(text: str, style: str = "") -> Text:
-    """Any stored text as inert Rich text: controls shown as symbols, markup left as characters."""
-    return Text("\n".join(sanitize_line(line) for line in text.splitlines()), style=style)
-
-
+Part = str | tuple[str, str]
+VERDICT_STYLES = {"pass": "bold $success", "fail": "bold $error", "error": "bold $warning"}
 NO_PROBLEM_STATEMENT = "(no problem statement: import the task file with `grader import tasks`)"
 
 
-class TaskPanel(VerticalScroll):
-    """The task's problem statement (the reference fix and test patch replace it on request)."""
+def inert(text: str) -> str:
+    """Stored text made inert: control characters shown as symbols, one sanitised line at a time."""
+    return "\n".join(sanitize_line(line) for line in text.splitlines())
 
-    DEFAULT_CSS = """
-    TaskPanel { height: 30%; min-height: 4; border-bottom: solid $primary-darken-2; padding: 0 1; }
-    TaskPanel > Static { width: 100%; }
+
+class ContentPanel(Static):
+    """A Static that repaints only when what it shows changed."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._shown: tuple[Part, ...] | None = None
+
+    # A panel with a fixed height repaints without a layout pass over the whole screen.
+    FIXED_HEIGHT = True
+
+    def show_parts(self, *parts: Part) -> None:
+        if parts == self._shown:
+            return
+        self._shown = parts
+        self.update(Content.assemble(*parts), layout=not self.FIXED_HEIGHT)
+
+
+class TaskPanel(ScrollView, can_focus=True):
+    """The task's problem statement, wrapped once per patch and painted line by line (the Line API).
+
+    Showing a new task repaints these lines only: no layout pass over the screen, whatever the text's length.
     """
 
-    def compose(self):  # type: ignore[no-untyped-def]
-        yield Static(id="task-text")
+    DEFAULT_CSS = """
+    TaskPanel { height: 30%; min-height: 4; border-bottom: solid $primary-darken-2; scrollbar-gutter: stable; }
+    """
 
-    def show_task(self, view: PatchView, pseudonym_only: bool) -> None:
-        title = Text()
-        title.append(sanitize_line(view.instance_id), style="bold")
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._text = Text()
+        self._lines: list[Strip] = []
+        self._wrapped_width = -1
+        self.shown_text = ""  # plain text of what is shown (tests read it)
+
+    def show_task(self, view: PatchView) -> None:
+        text = Text()
+        text.append(sanitize_line(view.instance_id), style="bold")
         if view.repo:
-            title.append("  ")
-            title.append(sanitize_line(view.repo), style="dim")
-        body = (
-            view.problem_statement.strip() or "(no problem statement: import the task file with `grader import tasks`)"
-        )
-        parts: list[Any] = [title, inert(body)]
+            text.append("  ")
+            text.append(sanitize_line(view.repo), style="dim")
+        text.append("\n")
+        text.append(inert(view.problem_statement.strip() or NO_PROBLEM_STATEMENT))
         if view.hints_text.strip():
-            parts += [Text("\nHints", style="bold"), inert(view.hints_text.strip(), style="italic")]
-        self.query_one("#task-text", Static).update(Group(*parts))
-        self.scroll_home(animate=False)
+            text.append("\n\nHints\n", style="bold")
+            text.append(inert(view.hints_text.strip()), style="italic")
+        self._text = text
+        self.shown_text = text.plain
+        self._wrapped_width = -1
+        self.scroll_to(0, 0, animate=False, immediate=True)
+        self._wrap()
+        self.refresh()
+
+    def _wrap(self) -> None:
+        width = self.scrollable_content_region.width - 2
+        if width <= 0 or width == self._wrapped_width:
+            return
+        console = self.app.console
+        lines = self._text.wrap(console, width)
+        self._lines = [Strip(list(line.render(console))) for line in lines]
+        self._wrapped_width = width
+        self.virtual_size = Size(width + 2, len(self._lines))
+
+    def on_resize(self) -> None:
+        self._wrap()
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        index = y + self.scroll_offset.y
+        style = self.rich_style
+        if index >= len(self._lines):
+            return Strip.blank(width, style)
+        segments = [Segment(" "), *self._lines[index]]
+        return Strip(Segment.apply_style(segments, style)).crop_extend(0, width, style)
 
 
 def _percent(rate: dict[str, Any] | None) -> str:
@@ -68,131 +120,140 @@ def _coefficient(value: dict[str, Any] | None) -> str:
     return f"{value['value']:+.2f}"
 
 
-class VerifierPanel(Static):
+def _agreement(mine: str, verifier: str) -> Part | None:
+    if mine not in ("pass", "fail") or verifier not in ("pass", "fail", "error"):
+        return None
+    agree = (mine == "pass") == (verifier == "pass")
+    return ("agree", "$success") if agree else ("DISAGREE", "bold $error")
+
+
+class VerifierPanel(ContentPanel):
     """The verifier's verdict, hidden in blind mode until the reviewer has committed theirs."""
 
     DEFAULT_CSS = """
-    VerifierPanel { border: round $primary-darken-1; padding: 0 1; height: auto; }
+    VerifierPanel { border: round $primary-darken-1; padding: 0 1; height: 6; }
     """
 
-    def show_hidden(self, view: PatchView) -> None:
-        text = Text()
-        text.append(view.pseudonym, style="bold")
-        text.append("\nVerifier: ", style="dim")
-        text.append("hidden until you commit", style="italic")
+    def on_mount(self) -> None:
         self.border_title = "Verifier"
-        self.update(text)
+
+    def show_hidden(self, view: PatchView) -> None:
+        self.show_parts((view.pseudonym, "bold"), "\n", ("Verifier: ", "dim"), ("hidden until you commit", "italic"))
 
     def show_revealed(self, view: PatchView, mine: str | None, blind: bool) -> None:
-        text = Text()
-        text.append(view.pseudonym if blind else sanitize_line(view.model), style="bold")
-        text.append("\nVerifier says ", style="dim")
-        style = {"pass": "bold green", "fail": "bold red", "error": "bold yellow"}.get(view.verifier_verdict, "bold")
-        text.append(view.verifier_verdict.upper(), style=style)
-        if view.verifier_status:
-            text.append(f" ({sanitize_line(view.verifier_status)})", style="dim")
-        if mine is not None:
-            text.append("\nYou said ", style="dim")
-            text.append(mine.upper(), style="bold")
-            if mine in ("pass", "fail") and view.verifier_verdict in ("pass", "fail", "error"):
-                agree = (mine == "pass") == (view.verifier_verdict == "pass")
-                text.append("  agree" if agree else "  DISAGREE", style="green" if agree else "bold red")
-        tokens = [
-            f"{view.input_tokens:,} in" if view.input_tokens is not None else "",
-            f"{view.output_tokens:,} out" if view.output_tokens is not None else "",
+        parts: list[Part] = [(view.pseudonym if blind else sanitize_line(view.model), "bold"), "\n"]
+        parts += [
+            ("Verifier says ", "dim"),
+            (view.verifier_verdict.upper(), VERDICT_STYLES.get(view.verifier_verdict, "bold")),
         ]
-        if any(tokens):
-            text.append("\nTokens " + " / ".join(t for t in tokens if t), style="dim")
+        if view.verifier_status:
+            parts.append((f" ({sanitize_line(view.verifier_status)})", "dim"))
+        if mine is not None:
+            parts += ["\n", ("You said ", "dim"), (mine.upper(), "bold")]
+            agreement = _agreement(mine, view.verifier_verdict)
+            if agreement:
+                parts += ["  ", agreement]
+        usage = []
+        if view.input_tokens is not None or view.output_tokens is not None:
+            usage.append(f"{view.input_tokens or 0:,}+{view.output_tokens or 0:,} tok")
         if view.cost_usd is not None:
-            text.append(f"\nCost ${view.cost_usd:.4f}", style="dim")
-        self.border_title = "Verifier"
-        self.update(text)
+            usage.append(f"${view.cost_usd:.4f}")
+        if usage:
+            parts += ["\n", (" · ".join(usage), "dim")]
+        self.show_parts(*parts)
 
 
-class MinePanel(Static):
+class MinePanel(ContentPanel):
     """The reviewer's own verdict, note and tags on this patch, and the save state."""
 
     DEFAULT_CSS = """
-    MinePanel { border: round $accent-darken-1; padding: 0 1; height: auto; }
+    MinePanel { border: round $accent-darken-1; padding: 0 1; height: 6; }
     """
 
-    def show_mine(self, verdict: str | None, note: str, tags: tuple[str, ...], save_state: str, progress: str) -> None:
-        text = Text()
-        text.append(progress + "\n", style="bold")
-        text.append("Your verdict: ", style="dim")
-        if verdict:
-            style = {"pass": "bold green", "fail": "bold red"}.get(verdict, "bold yellow")
-            text.append(verdict.upper(), style=style)
-        else:
-            text.append("none yet", style="italic")
-        if save_state:
-            text.append(f"  {save_state}", style="green" if save_state.startswith("saved") else "yellow")
-        if note:
-            text.append("\nNote: ", style="dim")
-            text.append(sanitize_line(note.replace("\n", " ")))
-        if tags:
-            text.append("\nTags: ", style="dim")
-            text.append(", ".join(sanitize_line(t) for t in tags))
+    def on_mount(self) -> None:
         self.border_title = "You"
-        self.update(text)
+
+    def show_mine(self, verdict: str | None, note: str, tags: tuple[str, ...], save_state: str, progress: str) -> None:
+        parts: list[Part] = [(progress, "bold"), "\n", ("Your verdict: ", "dim")]
+        if verdict:
+            parts.append((verdict.upper(), VERDICT_STYLES.get(verdict, "bold $warning")))
+        else:
+            parts.append(("none yet", "italic"))
+        if save_state:
+            parts += [" ", (save_state, "$success" if save_state.startswith("saved") else "$warning")]
+        if note:
+            parts += ["\n", ("Note: ", "dim"), sanitize_line(note.replace("\n", " "))]
+        if tags:
+            parts += ["\n", ("Tags: ", "dim"), ", ".join(sanitize_line(t) for t in tags)]
+        self.show_parts(*parts)
 
 
-class LastPanel(Static):
+class LastPanel(ContentPanel):
     """The reveal of the patch just committed: your verdict beside the verifier's."""
 
     DEFAULT_CSS = """
-    LastPanel { border: round $secondary; padding: 0 1; height: auto; }
+    LastPanel { border: round $secondary; padding: 0 1; height: 5; }
     """
 
-    def show_last(self, view: PatchView, verdict: str, save_state: str, blind: bool) -> None:
-        text = Text()
-        text.append(f"{sanitize_line(view.instance_id)}\n", style="bold")
-        text.append("You ", style="dim")
-        text.append(verdict.upper(), style="bold")
-        text.append(" · Verifier ", style="dim")
-        text.append(view.verifier_verdict.upper(), style="bold")
-        if verdict in ("pass", "fail") and view.verifier_verdict != "unknown":
-            agree = (verdict == "pass") == (view.verifier_verdict == "pass")
-            text.append("\nagree" if agree else "\nDISAGREE", style="green" if agree else "bold red")
-        text.append(f"\n{view.pseudonym if blind else sanitize_line(view.model)}", style="dim")
-        text.append("\n")
-        text.append(save_state, style="green" if save_state.startswith("saved") else "yellow")
+    def on_mount(self) -> None:
         self.border_title = "Last"
-        self.update(text)
+
+    def show_last(self, view: PatchView, verdict: str, save_state: str, blind: bool) -> None:
+        parts: list[Part] = [(sanitize_line(view.instance_id), "bold"), "\n"]
+        parts += [("You ", "dim"), (verdict.upper(), "bold"), (" · Verifier ", "dim")]
+        parts.append((view.verifier_verdict.upper(), VERDICT_STYLES.get(view.verifier_verdict, "bold")))
+        parts += ["\n", (view.pseudonym if blind else sanitize_line(view.model), "dim"), " "]
+        agreement = _agreement(verdict, view.verifier_verdict)
+        if agreement:
+            parts += [agreement, " "]
+        parts.append((save_state, "$success" if save_state.startswith("saved") else "$warning"))
+        self.show_parts(*parts)
 
 
-class StatsPanel(Static):
+class StatsPanel(ContentPanel):
     """Live agreement between the humans and the verifier over the loaded set."""
 
     DEFAULT_CSS = """
-    StatsPanel { border: round $primary-darken-2; padding: 0 1; height: auto; }
+    StatsPanel { border: round $primary-darken-2; padding: 0 1; height: 1fr; min-height: 5; }
     """
+
+    def on_mount(self) -> None:
+        self.border_title = "Live stats"
 
     def show_stats(
         self, overall: dict[str, Any], by_model: dict[str, dict[str, Any]], names: dict[str, str], blind: bool
     ) -> None:
         table = overall.get("table", {})
-        grid = Table.grid(padding=(0, 1))
-        grid.add_column("", style="dim")
-        grid.add_column("human✓", justify="right")
-        grid.add_column("human✗", justify="right")
-        grid.add_row("", Text("human✓", style="dim"), Text("human✗", style="dim"))
-        grid.add_row("auto✓", str(table.get("auto_pass_human_pass", 0)), str(table.get("auto_pass_human_fail", 0)))
-        grid.add_row("auto✗", str(table.get("auto_fail_human_pass", 0)), str(table.get("auto_fail_human_fail", 0)))
-        lines = Text()
-        lines.append(f"n={overall.get('n', 0)}", style="bold")
+        cells = [
+            table.get("auto_pass_human_pass", 0),
+            table.get("auto_pass_human_fail", 0),
+            table.get("auto_fail_human_pass", 0),
+            table.get("auto_fail_human_fail", 0),
+        ]
+        width = max(6, *(len(str(c)) for c in cells))
+        parts: list[Part] = [
+            (f"{'':7}{'human✓':>{width}} {'human✗':>{width}}", "dim"),
+            "\n",
+            ("auto✓  ", "dim"),
+            f"{cells[0]:>{width}} {cells[1]:>{width}}",
+            "\n",
+            ("auto✗  ", "dim"),
+            f"{cells[2]:>{width}} {cells[3]:>{width}}",
+            "\n",
+            (f"n={overall.get('n', 0)}", "bold"),
+        ]
         if overall.get("small_sample"):
-            lines.append(" (small)", style="yellow")
-        lines.append(f"\nfalse accept {_percent(overall.get('false_accept_rate'))}")
-        lines.append(f"\nfalse reject {_percent(overall.get('false_reject_rate'))}")
-        lines.append(f"\nκ {_coefficient(overall.get('cohen_kappa'))}  AC1 {_coefficient(overall.get('gwet_ac1'))}")
+            parts.append((" (small n)", "$warning"))
+        parts += [
+            f"\nfalse accept {_percent(overall.get('false_accept_rate'))}",
+            f"\nfalse reject {_percent(overall.get('false_reject_rate'))}",
+            f"\nκ {_coefficient(overall.get('cohen_kappa'))}  AC1 {_coefficient(overall.get('gwet_ac1'))}",
+        ]
         labelled = sorted(((m, s) for m, s in by_model.items() if s.get("n")), key=lambda kv: -kv[1]["n"])[:4]
         for model, summary in labelled:
             name = names.get(model, "Model ?") if blind else sanitize_line(model)
-            lines.append(f"\n{name[:14]:<14} n={summary['n']} FA {_percent(summary.get('false_accept_rate'))}")
-        self.border_title = "Live stats"
-        self.update(Group(grid, lines))
+            parts.append(f"\n{name[:12]:<12} n={summary['n']} FA {_percent(summary.get('false_accept_rate'))}")
+        self.show_parts(*parts)
 
     def show_loading(self) -> None:
-        self.border_title = "Live stats"
-        self.update(Text("loading…", style="dim italic"))
+        self.show_parts(("loading…", "dim italic"))
