@@ -232,7 +232,7 @@ class StatsPanel(ContentPanel):
         ]
         width = max(6, *(len(str(c)) for c in cells))
         parts: list[Part] = [
-            (f"{'':7}{'human✓':>{width}} {'human✗':>{width}}", "dim"),
+            (f"{'verif.':7}{'human✓':>{width}} {'human✗':>{width}}", "dim"),
             "\n",
             ("auto✓  ", "dim"),
             f"{cells[0]:>{width}} {cells[1]:>{width}}",
