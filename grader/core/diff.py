@@ -340,6 +340,17 @@ class PatchIndex:
     def scanned_lines(self) -> int:
         return self._next
 
+    def release(self) -> None:
+        """Drop everything, breaking the entries' links back to the index, so a patch that is no longer shown
+        is freed at once by reference counting instead of waiting for (and lengthening) a full GC pass."""
+        for block in self.blocks:
+            if isinstance(block, HunkEntry):
+                block._body = None
+        self.blocks.clear()
+        self.files.clear()
+        self.lines.clear()
+        self.done = True
+
     # -- scanning ----------------------------------------------------------------------------------------
     def finish(self) -> PatchIndex:
         while not self.done:

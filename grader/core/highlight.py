@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from grader.core.diff import HunkEntry
 
 WHOLE_SIDE_LINES = 150
-WINDOW_LINES = 48
+WINDOW_LINES = 32
 MAX_LEX_CHARS = 1000  # a line is lexed up to here; the rest stays plain
 MAX_WORD_DIFF_CHARS = 500
 MIN_WORD_DIFF_RATIO = 0.35

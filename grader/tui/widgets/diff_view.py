@@ -34,8 +34,9 @@ INDEX_SLICE_DELAY = 0.01  # seconds between slices, so key presses and paints go
 PREFETCH_DELAY = 0.012  # seconds after a paint before the neighbouring pages are rendered ahead
 # Syntax colouring is spent at most this long per paint; rows past it paint tinted but uncoloured, and are
 # coloured a moment later (paint first, refine), so no patch can make a key press slow.
-COLOUR_BUDGET = 0.005
+COLOUR_BUDGET = 0.004
 REFINE_DELAY = 0.03
+RELEASE_DELAY = 0.2  # seconds before the previous patch's index is torn down
 
 
 class DiffView(ScrollView, can_focus=True):
@@ -136,6 +137,9 @@ class DiffView(ScrollView, can_focus=True):
     def show_patch(self, text: str, notices: list[str] | None = None) -> None:
         """Show a patch (any text: a diff, prose, broken or hostile). Returns within a frame even for 50k lines:
         only the first screenful is indexed now; the rest follows in slices after the paint."""
+        self._highlighter.clear()
+        self._clear_caches()
+        self.set_timer(RELEASE_DELAY, self._index.release)  # freeing a big patch takes ms: after the paint
         self._index = PatchIndex(text)
         self._index.advance(max(FIRST_SCREEN_LINES, self.size.height * 3))
         self._notices = list(notices or [])
