@@ -9,6 +9,7 @@ line. A side longer than `WHOLE_SIDE_LINES` is lexed in windows of `WINDOW_LINES
 from __future__ import annotations
 
 import re
+import threading
 from bisect import bisect_left
 from collections import OrderedDict
 from difflib import SequenceMatcher
@@ -31,6 +32,9 @@ MIN_WORD_DIFF_RATIO = 0.35
 Span = tuple[int, int, _TokenType]
 _WORDS = re.compile(r"\w+|\s+|[^\w\s]")
 _lexer_classes: dict[str, type[Lexer] | None] = {}
+# Pygments loads lexer modules lazily; two threads looking one up at once (the warm-up worker and a paint) can
+# see a half-imported module and fall back to plain text for good. One lookup at a time.
+_lexer_lookup = threading.Lock()
 
 
 def lexer_for_path(path: str) -> Lexer | None:
@@ -38,10 +42,12 @@ def lexer_for_path(path: str) -> Lexer | None:
     name = path.rsplit("/", 1)[-1]
     key = name if "." not in name else "*." + name.rsplit(".", 1)[-1]
     if key not in _lexer_classes:
-        try:
-            _lexer_classes[key] = find_lexer_class_for_filename(name) if name else None
-        except (ClassNotFound, ValueError):
-            _lexer_classes[key] = None
+        with _lexer_lookup:
+            if key not in _lexer_classes:
+                try:
+                    _lexer_classes[key] = find_lexer_class_for_filename(name) if name else None
+                except (ClassNotFound, ValueError):
+                    _lexer_classes[key] = None
     lexer_class = _lexer_classes[key]
     return lexer_class(stripnl=False, ensurenl=False) if lexer_class is not None else None
 

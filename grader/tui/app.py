@@ -13,6 +13,7 @@ from textual.screen import Screen
 from grader.core.review import QueueFilter, rubric_tags
 from grader.tui.commands import REVIEW_COMMANDS
 from grader.tui.screens.review import ReviewScreen
+from grader.tui.widgets.diff_view import COLOUR_BUDGET
 
 UI_SWITCH_INTERVAL_S = 0.001
 
@@ -31,8 +32,12 @@ class GraderApp(App[None]):
         blind: bool = True,
         filters: QueueFilter = QueueFilter(),
         rubric: Iterable[str] | None = None,
+        colour_budget: float | None = COLOUR_BUDGET,
     ) -> None:
+        """`colour_budget`: seconds of syntax colouring per paint (None: colour everything at once, as
+        snapshot tests want)."""
         super().__init__()
+        self.colour_budget = colour_budget
         self.engine = engine
         self.reviewer = reviewer
         self.blind = blind

@@ -42,12 +42,21 @@ async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float
 
 
 def settled(screen: object) -> bool:
-    """The screen shows a patch, nothing is being saved, and the live stats are in."""
-    return (
-        getattr(screen, "shown_patch_id", None) is not None
-        and getattr(screen, "_pending_saves", 1) == 0
-        and getattr(screen, "_live", None) is not None
-    )
+    """The screen shows a patch, nothing is being saved, the live stats are in, the diff is fully coloured."""
+    if getattr(screen, "shown_patch_id", None) is None or getattr(screen, "_pending_saves", 1) != 0:
+        return False
+    if getattr(screen, "_live", None) is None:
+        return False
+    from textual.worker import WorkerState
+
+    from grader.tui.widgets.diff_view import DiffView
+
+    if any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in screen.app.workers):  # type: ignore[attr-defined]
+        return False
+    for view in screen.query(DiffView):  # type: ignore[attr-defined]
+        if getattr(view, "_provisional", None) or getattr(view, "_refine_pending", False):
+            return False
+    return True
 
 
 async def settle(pilot: Pilot) -> None:

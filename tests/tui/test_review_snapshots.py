@@ -13,7 +13,7 @@ from .review_helpers import review_store, settle
 
 
 def _app(tmp_path: Path, blind: bool = True) -> GraderApp:
-    return GraderApp(review_store(tmp_path / "g.db"), reviewer="snap", blind=blind)
+    return GraderApp(review_store(tmp_path / "g.db"), reviewer="snap", blind=blind, colour_budget=None)
 
 
 def test_blind_before_the_verdict(snap_compare: Any, tmp_path: Path) -> None:

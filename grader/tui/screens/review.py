@@ -37,7 +37,7 @@ from grader.core.store import record_reveal, record_verdict
 from grader.tui.commands import bindings
 from grader.tui.messages import PatchLoaded, QueueLoaded, StatsUpdated, StoreFailed, VerdictSaved
 from grader.tui.screens.dialogs import HelpScreen, NoteScreen, TagsScreen
-from grader.tui.widgets.diff_view import DiffView
+from grader.tui.widgets.diff_view import COLOUR_BUDGET, DiffView
 from grader.tui.widgets.panels import LastPanel, MinePanel, StatsPanel, TaskPanel, VerifierPanel
 from grader.tui.widgets.review_diff import ReviewDiffView
 
@@ -66,9 +66,11 @@ class ReviewScreen(Screen[None]):
         blind: bool = True,
         filters: QueueFilter = QueueFilter(),
         rubric: tuple[str, ...] = (),
+        colour_budget: float | None = COLOUR_BUDGET,
     ) -> None:
         super().__init__()
         self.engine = engine
+        self.colour_budget = colour_budget
         self.reviewer = reviewer
         self.blind = blind
         self.filters = filters
@@ -97,8 +99,8 @@ class ReviewScreen(Screen[None]):
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield TaskPanel(id="task")
-                yield ReviewDiffView(id="task-diff", classes="hidden")
-                yield ReviewDiffView(id="diff")
+                yield ReviewDiffView(id="task-diff", classes="hidden", colour_budget=self.colour_budget)
+                yield ReviewDiffView(id="diff", colour_budget=self.colour_budget)
             with VerticalScroll(id="side"):
                 yield VerifierPanel(id="verifier")
                 yield MinePanel(id="mine")
