@@ -46,7 +46,7 @@ def build_store(data: Path, db: Path) -> None:
 
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 async def measure_grader(db: Path, verdicts: int, size: tuple[int, int] = (120, 40)) -> dict[str, float]:

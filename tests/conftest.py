@@ -56,7 +56,7 @@ def pg_server() -> str:
         with probe.connect() as conn:
             conn.execute(text("SELECT 1"))
         probe.dispose()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         _missing(f"PostgreSQL at {url} ({exc.__class__.__name__})")
     return url
 

@@ -44,7 +44,9 @@ def test_whole_shared_data_in_one_command(sqlite_engine: Engine, shared_data: Pa
     with sqlite_engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(Patch.__table__)).scalar_one()
         kinds = dict(
-            conn.execute(select(Patch.__table__.c.patch_kind, func.count()).group_by(Patch.__table__.c.patch_kind)).all()
+            conn.execute(
+                select(Patch.__table__.c.patch_kind, func.count()).group_by(Patch.__table__.c.patch_kind)
+            ).all()
         )
     assert total == 44421  # unique instances per submission
     assert kinds["null"] > 0 and kinds["empty"] > 0 and kinds["extracted"] > 0
