@@ -7,11 +7,13 @@ from collections.abc import Iterable
 from functools import partial
 
 from sqlalchemy import Engine
+from textual import events
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
 from grader.core.review import QueueFilter, rubric_tags
 from grader.tui.commands import REVIEW_COMMANDS
+from grader.tui.idle_gc import IdleCollector
 from grader.tui.screens.review import ReviewScreen
 from grader.tui.widgets.diff_view import COLOUR_BUDGET
 
@@ -38,6 +40,7 @@ class GraderApp(App[None]):
         snapshot tests want)."""
         super().__init__()
         self.colour_budget = colour_budget
+        self.idle_collector = IdleCollector(self)
         self.engine = engine
         self.reviewer = reviewer
         self.blind = blind
@@ -45,6 +48,7 @@ class GraderApp(App[None]):
         self.rubric = rubric_tags(list(rubric) if rubric else None)
 
     def on_mount(self) -> None:
+        self.idle_collector.install()
         # Worker threads (saves, loads, statistics) hand the GIL back to the UI thread within a millisecond
         # instead of Python's default 5 ms, so a paint never waits behind a database call.
         sys.setswitchinterval(UI_SWITCH_INTERVAL_S)
@@ -53,6 +57,14 @@ class GraderApp(App[None]):
                 self.engine, reviewer=self.reviewer, blind=self.blind, filters=self.filters, rubric=self.rubric
             )
         )
+
+    def on_unmount(self) -> None:
+        self.idle_collector.uninstall()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseDown):
+            self.idle_collector.saw_input()
+        await super().on_event(event)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
