@@ -16,7 +16,7 @@ from grader.core import models
 from grader.core.models import SCHEMA_VERSION, Meta
 
 ENV_DB = "GRADER_DB"
-APPEND_ONLY_TABLES = ("verdict", "reveal")
+APPEND_ONLY_TABLES = ("verdict", "reveal", "session_event")
 BUSY_TIMEOUT_MS = 10000
 
 
@@ -122,7 +122,7 @@ def bulk_write_transaction(engine: Engine) -> Iterator[Connection]:
 
 
 def ensure_schema(engine: Engine, *, create: bool = True) -> None:
-    """Create the schema in an empty database; refuse one from a newer or unknown schema."""
+    """Create the schema in an empty database, upgrade an older one in place, refuse a newer or unknown one."""
     with engine.connect() as conn:
         tables = set(inspect(conn).get_table_names())
     if "grader_meta" in tables:
@@ -139,9 +139,9 @@ def ensure_schema(engine: Engine, *, create: bool = True) -> None:
                 f"{SCHEMA_VERSION}); upgrade grader, the database was not changed"
             )
         if int(found) < SCHEMA_VERSION:
-            raise SchemaError(
-                f"{_display(engine)}: schema {found} is older than {SCHEMA_VERSION} and no migration exists"
-            )
+            from grader.core.migrate import upgrade_schema
+
+            upgrade_schema(engine)
         return
     ours = {t.name for t in SQLModel.metadata.sorted_tables}
     if tables and not tables & ours:
@@ -151,20 +151,23 @@ def ensure_schema(engine: Engine, *, create: bool = True) -> None:
     if not create:
         raise SchemaError(f"{_display(engine)}: no grader schema")
     _ = models  # the tables are registered on SQLModel.metadata by importing models
+    from grader.core.migrate import stamp_head
+
     with engine.begin() as conn:
         SQLModel.metadata.create_all(conn)
-        _install_append_only_guards(conn)
+        install_append_only_guards(conn)
         conn.execute(Meta.__table__.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+        stamp_head(conn)
 
 
-def _install_append_only_guards(conn: Connection) -> None:
-    """Triggers that make UPDATE and DELETE on verdicts and reveals fail in the database itself."""
+def install_append_only_guards(conn: Connection, tables: tuple[str, ...] = APPEND_ONLY_TABLES) -> None:
+    """Triggers that make UPDATE and DELETE on event tables fail in the database itself (idempotent)."""
     if conn.dialect.name == "sqlite":
-        for table in APPEND_ONLY_TABLES:
+        for table in tables:
             for op in ("UPDATE", "DELETE"):
                 conn.execute(
                     text(
-                        f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
+                        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
                         f"BEGIN SELECT RAISE(ABORT, '{table} rows are append-only'); END"
                     )
                 )
@@ -175,7 +178,8 @@ def _install_append_only_guards(conn: Connection) -> None:
                 "BEGIN RAISE EXCEPTION '% rows are append-only', TG_TABLE_NAME; END; $$ LANGUAGE plpgsql"
             )
         )
-        for table in APPEND_ONLY_TABLES:
+        for table in tables:
+            conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}"))
             conn.execute(
                 text(
                     f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
@@ -188,6 +192,7 @@ def drop_all(engine: Engine) -> None:
     """Remove every grader table (tests use it to reset a shared PostgreSQL database)."""
     with engine.begin() as conn:
         SQLModel.metadata.drop_all(conn)
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
         if conn.dialect.name == "postgresql":
             conn.execute(text("DROP FUNCTION IF EXISTS grader_append_only() CASCADE"))
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 VERIFIER_VERDICTS = ("pass", "fail", "error", "unknown")
 HUMAN_VERDICTS = ("pass", "fail", "unsure")
@@ -104,7 +104,9 @@ class Verdict(SQLModel, table=True):
     revealed_before: bool = False
     supersedes_id: int | None = Field(default=None, foreign_key="verdict.id", unique=True)
     source: str = Field(default="review", max_length=32)
-    session_id: int | None = None
+    # The audit session the verdict was given in (no foreign key: adding one would rebuild this append-only
+    # table on SQLite; the session code only writes ids of existing sessions).
+    session_id: int | None = Field(default=None, index=True)
 
 
 class Reveal(SQLModel, table=True):
@@ -127,4 +129,76 @@ class ImportRecord(SQLModel, table=True):
     fingerprint: str = Field(max_length=64, unique=True)
     source: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     rows_added: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditSession(SQLModel, table=True):
+    """A sampled audit: its specification (filters, strata, sizes, seed, overlap, reviewers) and its state."""
+
+    __tablename__ = "audit_session"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    # JSON: filters, strata dimensions, size or per-stratum size, seed, overlap, blind, reviewers.
+    spec: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    blind: bool = True
+    overlap: int = 1
+    created_by: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+    closed_at: datetime | None = None
+    unblinded_at: datetime | None = None
+    unblinded_by: str | None = Field(default=None, max_length=200)
+
+
+class SessionItem(SQLModel, table=True):
+    """A sampled patch, with its stratum and that stratum's population N_h and sample size n_h."""
+
+    __tablename__ = "session_item"
+    __table_args__ = (UniqueConstraint("session_id", "patch_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="audit_session.id")
+    patch_id: int = Field(foreign_key="patch.id")
+    # Canonical JSON of the stratum's values, e.g. {"model": "x", "verdict": "pass"}.
+    stratum: str = Field(sa_column=Column(Text, nullable=False))
+    stratum_population: int
+    stratum_sample: int
+    # The item's place in the session's shuffled order; reviewers' queues are permutations of it.
+    position: int
+
+
+class SessionAssignment(SQLModel, table=True):
+    """One of the K reviewer slots of a sampled patch: free, leased to a reviewer until an expiry, or done.
+
+    A lease that has expired is free again. (item, reviewer) is unique, so a patch never gets the same reviewer
+    twice; NULL reviewers (free slots) do not collide.
+    """
+
+    __tablename__ = "session_assignment"
+    __table_args__ = (
+        UniqueConstraint("session_item_id", "slot"),
+        UniqueConstraint("session_item_id", "reviewer_id"),
+        Index("ix_assignment_session_reviewer", "session_id", "reviewer_id"),
+        Index("ix_assignment_session_done", "session_id", "done_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="audit_session.id")
+    session_item_id: int = Field(foreign_key="session_item.id")
+    patch_id: int = Field(foreign_key="patch.id")
+    position: int
+    slot: int
+    reviewer_id: int | None = Field(default=None, foreign_key="reviewer.id")
+    claimed_at: datetime | None = None
+    lease_expires_at: datetime | None = None
+    done_at: datetime | None = None
+    verdict_id: int | None = Field(default=None, foreign_key="verdict.id")
+
+
+class SessionEvent(SQLModel, table=True):
+    """What happened to a session and who did it: created, closed, unblinded. Append-only."""
+
+    __tablename__ = "session_event"
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="audit_session.id")
+    kind: str = Field(max_length=32)
+    actor: str = Field(default="", max_length=200)
+    detail: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
     created_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,14 @@
+"""Alembic environment: always run on the connection grader.core.migrate hands over, inside its transaction."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlmodel import SQLModel
+
+from grader.core import models
+
+_ = models  # registers the tables on SQLModel.metadata
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=SQLModel.metadata, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()
