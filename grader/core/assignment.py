@@ -1,0 +1,344 @@
+"""Who grades what in a session: K reviewer slots per patch, claimed as expiring leases, completed by a verdict.
+
+A reviewer's queue is the session's shuffled order permuted by an affine map of their own,
+(position * a + b) mod n with gcd(a, n) = 1, so each reviewer walks the sample in a different order and the
+database can sort by it. A claim takes a free slot (or one whose lease has expired) on a patch the reviewer
+holds no slot on; the unique (item, reviewer) constraint makes "K distinct reviewers" a database fact. On
+PostgreSQL the slot is locked with FOR UPDATE SKIP LOCKED; on SQLite the claim is a short BEGIN IMMEDIATE
+transaction. Lock timeouts, serialization failures and lost races are retried here, never shown to the reviewer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TypeVar
+
+from sqlalchemy import Connection, Engine, and_, case, exists, func, or_, select
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from grader.core.db import write_transaction
+from grader.core.models import RETRACTED, AuditSession, Reviewer, SessionAssignment, SessionItem, utcnow
+from grader.core.sampling import SampleSpec
+from grader.core.store import SavedVerdict, current_verdicts_query, insert_verdict, reviewer_id
+
+DEFAULT_LEASE_SECONDS = 30 * 60
+RETRY_ATTEMPTS = 60
+RETRYABLE_PG_CODES = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock not available
+Result = TypeVar("Result")
+
+
+class LostRace(RuntimeError):
+    """Another reviewer changed the slot between our read and our write; the transaction is retried."""
+
+
+class AssignmentError(ValueError):
+    """A claim or verdict the session does not allow (closed session, reviewer not on the list, patch not sampled)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionVerdict:
+    saved: SavedVerdict
+    counted: bool  # False when the reviewer's lease was lost and every slot of the patch was taken meanwhile
+
+
+@dataclass(frozen=True, slots=True)
+class SessionProgress:
+    items: int
+    slots: int
+    done: int
+    leased: int
+    free: int
+
+
+def _retryable(exc: Exception) -> bool:
+    if isinstance(exc, LostRace | IntegrityError):
+        return True
+    if isinstance(exc, OperationalError) and exc.orig is not None:
+        message = str(exc.orig).lower()
+        if "locked" in message or "busy" in message:
+            return True
+    if isinstance(exc, DBAPIError):
+        return getattr(exc.orig, "sqlstate", None) in RETRYABLE_PG_CODES
+    return False
+
+
+def run_write(engine: Engine, work: Callable[[Connection], Result]) -> Result:
+    """`work` in a write transaction, retried with jittered backoff on lock contention and lost races."""
+    for attempt in range(RETRY_ATTEMPTS):
+        try:
+            with write_transaction(engine) as conn:
+                return work(conn)
+        except (LostRace, DBAPIError) as exc:
+            if not _retryable(exc) or attempt == RETRY_ATTEMPTS - 1:
+                raise
+            time.sleep(random.uniform(0, min(0.5, 0.005 * 2**attempt)))
+    raise AssertionError("unreachable")
+
+
+def queue_permutation(session_id: int, reviewer: str, items: int) -> tuple[int, int]:
+    """(a, b) of the reviewer's affine permutation of positions 0..items-1."""
+    digest = hashlib.sha256(f"grader-reviewer-order:{session_id}:{reviewer}".encode()).digest()
+    if items <= 1:
+        return 1, 0
+    a = 1 + int.from_bytes(digest[:8], "big") % (items - 1)
+    while math.gcd(a, items) != 1:
+        a = a % (items - 1) + 1
+    return a, int.from_bytes(digest[8:16], "big") % items
+
+
+def _session_row(conn: Connection, session_id: int, reviewer: str) -> int:
+    """The number of items; refuses a closed session or a reviewer not on the session's list."""
+    table = AuditSession.__table__
+    row = conn.execute(select(table.c.closed_at, table.c.spec).where(table.c.id == session_id)).first()
+    if row is None:
+        raise AssignmentError(f"no session with id {session_id}")
+    if row.closed_at is not None:
+        raise AssignmentError("the session is closed")
+    allowed = SampleSpec.from_json(row.spec).reviewers
+    if allowed and reviewer not in allowed:
+        raise AssignmentError(f"{reviewer} is not a reviewer of this session ({', '.join(allowed)})")
+    items = SessionItem.__table__
+    return int(conn.execute(select(func.count()).where(items.c.session_id == session_id)).scalar_one())
+
+
+def _order_key(session_id: int, reviewer: str, items: int):  # type: ignore[no-untyped-def]
+    a, b = queue_permutation(session_id, reviewer, items)
+    return (SessionAssignment.__table__.c.position * a + b) % max(items, 1)
+
+
+def claim_next(
+    engine: Engine, session_id: int, reviewer: str, *, lease_seconds: float = DEFAULT_LEASE_SECONDS
+) -> int | None:
+    """Lease the reviewer's next patch (or renew the one they hold) and return its id; None when none is left."""
+
+    def claim(conn: Connection) -> int | None:
+        items = _session_row(conn, session_id, reviewer)
+        rid = reviewer_id(conn, reviewer)
+        now = utcnow()
+        expires = now + timedelta(seconds=lease_seconds)
+        a, other = SessionAssignment.__table__, SessionAssignment.__table__.alias("other")
+        order = _order_key(session_id, reviewer, items)
+        held = conn.execute(
+            select(a.c.id, a.c.patch_id)
+            .where(a.c.session_id == session_id, a.c.reviewer_id == rid, a.c.done_at.is_(None))
+            .where(a.c.lease_expires_at > now)
+            .order_by(order)
+            .limit(1)
+        ).first()
+        if held is not None:
+            conn.execute(a.update().where(a.c.id == held.id).values(lease_expires_at=expires))
+            return int(held.patch_id)
+        claimable = or_(a.c.reviewer_id.is_(None), a.c.lease_expires_at <= now, a.c.reviewer_id == rid)
+        mine_elsewhere = exists().where(
+            other.c.session_item_id == a.c.session_item_id, other.c.reviewer_id == rid, other.c.id != a.c.id
+        )
+        query = (
+            select(a.c.id, a.c.patch_id)
+            .where(a.c.session_id == session_id, a.c.done_at.is_(None), claimable, ~mine_elsewhere)
+            .order_by(order, a.c.slot)
+            .limit(1)
+        )
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True, of=a)
+        row = conn.execute(query).first()
+        if row is None:
+            return None
+        taken = conn.execute(
+            a.update()
+            .where(a.c.id == row.id, a.c.done_at.is_(None), claimable)
+            .values(reviewer_id=rid, claimed_at=now, lease_expires_at=expires)
+        )
+        if taken.rowcount != 1:
+            raise LostRace("slot taken meanwhile")
+        return int(row.patch_id)
+
+    return run_write(engine, claim)
+
+
+def _my_slot(conn: Connection, session_id: int, patch_id: int, rid: int):  # type: ignore[no-untyped-def]
+    a = SessionAssignment.__table__
+    query = select(a.c.id, a.c.done_at).where(
+        a.c.session_id == session_id, a.c.patch_id == patch_id, a.c.reviewer_id == rid
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return conn.execute(query).first()
+
+
+def renew_claim(
+    engine: Engine, session_id: int, reviewer: str, patch_id: int, *, lease_seconds: float = DEFAULT_LEASE_SECONDS
+) -> bool:
+    """Extend the reviewer's lease on the patch; False when they no longer hold it."""
+
+    def renew(conn: Connection) -> bool:
+        a = SessionAssignment.__table__
+        rid = reviewer_id(conn, reviewer)
+        slot = _my_slot(conn, session_id, patch_id, rid)
+        if slot is None or slot.done_at is not None:
+            return False
+        expires = utcnow() + timedelta(seconds=lease_seconds)
+        conn.execute(a.update().where(a.c.id == slot.id, a.c.reviewer_id == rid).values(lease_expires_at=expires))
+        return True
+
+    return run_write(engine, renew)
+
+
+def release_claim(engine: Engine, session_id: int, reviewer: str, patch_id: int) -> bool:
+    """Give the patch back to the pool (a skip); False when the reviewer held no open claim on it."""
+
+    def release(conn: Connection) -> bool:
+        a = SessionAssignment.__table__
+        rid = reviewer_id(conn, reviewer)
+        slot = _my_slot(conn, session_id, patch_id, rid)
+        if slot is None or slot.done_at is not None:
+            return False
+        conn.execute(
+            a.update()
+            .where(a.c.id == slot.id, a.c.reviewer_id == rid)
+            .values(reviewer_id=None, claimed_at=None, lease_expires_at=None)
+        )
+        return True
+
+    return run_write(engine, release)
+
+
+def submit_session_verdict(
+    engine: Engine,
+    *,
+    session_id: int,
+    patch_id: int,
+    reviewer: str,
+    verdict: str,
+    note: str = "",
+    tags: Iterable[str] = (),
+    seconds_spent: float | None = None,
+    revealed_before: bool = False,
+    lease_seconds: float = DEFAULT_LEASE_SECONDS,
+) -> SessionVerdict:
+    """Record the verdict (with the session id) and complete the reviewer's slot, in one transaction.
+
+    A reviewer whose lease expired keeps their slot if nobody took it, or takes another free slot of the
+    patch; if all K are taken the verdict is still recorded (human work is never dropped) with counted=False.
+    A retraction (undo) reopens the reviewer's slot as a fresh lease, so the patch is not left short.
+    """
+    tag_list = list(tags)
+
+    def submit(conn: Connection) -> SessionVerdict:
+        _session_row(conn, session_id, reviewer)
+        a = SessionAssignment.__table__
+        rid = reviewer_id(conn, reviewer)
+        now = utcnow()
+        slot = _my_slot(conn, session_id, patch_id, rid)
+        slot_id = _take_any_free_slot(conn, session_id, patch_id, rid, now) if slot is None else int(slot.id)
+        saved = insert_verdict(
+            conn,
+            patch_id=patch_id,
+            reviewer=reviewer,
+            verdict=verdict,
+            note=note,
+            tags=tag_list,
+            seconds_spent=seconds_spent,
+            revealed_before=revealed_before,
+            source="review",
+            session_id=session_id,
+        )
+        if slot_id is None:
+            return SessionVerdict(saved, counted=False)
+        if saved.verdict == RETRACTED:
+            values = {"done_at": None, "verdict_id": None, "lease_expires_at": now + timedelta(seconds=lease_seconds)}
+        else:
+            values = {"done_at": now, "verdict_id": saved.id}
+        updated = conn.execute(a.update().where(a.c.id == slot_id, a.c.reviewer_id == rid).values(**values))
+        if updated.rowcount != 1:
+            raise LostRace("slot taken meanwhile")
+        return SessionVerdict(saved, counted=True)
+
+    return run_write(engine, submit)
+
+
+def _take_any_free_slot(conn: Connection, session_id: int, patch_id: int, rid: int, now) -> int | None:  # type: ignore[no-untyped-def]
+    a = SessionAssignment.__table__
+    free = or_(a.c.reviewer_id.is_(None), a.c.lease_expires_at <= now)
+    query = (
+        select(a.c.id)
+        .where(a.c.session_id == session_id, a.c.patch_id == patch_id, a.c.done_at.is_(None), free)
+        .order_by(a.c.slot)
+        .limit(1)
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    found = conn.execute(query).scalar()
+    if found is None:
+        sampled = conn.execute(
+            select(func.count()).where(a.c.session_id == session_id, a.c.patch_id == patch_id)
+        ).scalar_one()
+        if not sampled:
+            raise AssignmentError(f"patch {patch_id} is not in this session's sample")
+        return None
+    taken = conn.execute(
+        a.update().where(a.c.id == found, a.c.done_at.is_(None), free).values(reviewer_id=rid, claimed_at=now)
+    )
+    if taken.rowcount != 1:
+        raise LostRace("slot taken meanwhile")
+    return int(found)
+
+
+def others_verdicts_visible(engine: Engine, session_id: int, reviewer: str, patch_id: int) -> bool:
+    """Whether the screen may show other reviewers' verdicts on this patch: only once this reviewer has committed
+    a current (not retracted) verdict of their own on it in this session."""
+    current = current_verdicts_query().subquery()
+    r = Reviewer.__table__
+    query = (
+        select(func.count())
+        .select_from(current.join(r, r.c.id == current.c.reviewer_id))
+        .where(
+            r.c.name == reviewer,
+            current.c.patch_id == patch_id,
+            current.c.session_id == session_id,
+            current.c.verdict != RETRACTED,
+        )
+    )
+    with engine.connect() as conn:
+        return bool(conn.execute(query).scalar_one())
+
+
+def reviewer_has_work(engine: Engine, session_id: int, reviewer: str) -> bool:
+    """Whether a slot not yet done exists on a patch this reviewer has no done slot on (it may be leased now)."""
+    a, other, r = SessionAssignment.__table__, SessionAssignment.__table__.alias("other"), Reviewer.__table__
+    with engine.connect() as conn:
+        rid = conn.execute(select(r.c.id).where(r.c.name == reviewer)).scalar()
+        query = select(func.count()).where(a.c.session_id == session_id, a.c.done_at.is_(None))
+        if rid is not None:
+            query = query.where(
+                ~exists().where(
+                    and_(
+                        other.c.session_item_id == a.c.session_item_id,
+                        other.c.reviewer_id == rid,
+                        other.c.done_at.is_not(None),
+                    )
+                )
+            )
+        return bool(conn.execute(query).scalar_one())
+
+
+def session_progress(engine: Engine, session_id: int) -> SessionProgress:
+    a = SessionAssignment.__table__
+    now = utcnow()
+    items = SessionItem.__table__
+    with engine.connect() as conn:
+        item_count = conn.execute(select(func.count()).where(items.c.session_id == session_id)).scalar_one()
+        slots, done, leased = conn.execute(
+            select(
+                func.count(),
+                func.count(a.c.done_at),
+                func.sum(case((and_(a.c.done_at.is_(None), a.c.lease_expires_at > now), 1), else_=0)),
+            ).where(a.c.session_id == session_id)
+        ).one()
+    leased = int(leased or 0)
+    return SessionProgress(int(item_count), int(slots), int(done), leased, int(slots) - int(done) - leased)
