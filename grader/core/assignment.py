@@ -92,19 +92,35 @@ def queue_permutation(session_id: int, reviewer: str, items: int) -> tuple[int, 
     return a, int.from_bytes(digest[8:16], "big") % items
 
 
+_SESSION_DESIGN: dict[tuple[str, int], tuple[int, tuple[str, ...]]] = {}
+
+
 def _session_row(conn: Connection, session_id: int, reviewer: str) -> int:
-    """The number of items; refuses a closed session or a reviewer not on the session's list."""
-    table = AuditSession.__table__
-    row = conn.execute(select(table.c.closed_at, table.c.spec).where(table.c.id == session_id)).first()
-    if row is None:
-        raise AssignmentError(f"no session with id {session_id}")
-    if row.closed_at is not None:
+    """The number of items; refuses a closed session or a reviewer not on the session's list.
+
+    The design (item count, reviewer list) never changes after creation, so it is read once per process.
+    """
+    table, items = AuditSession.__table__, SessionItem.__table__
+    key = (conn.engine.url.render_as_string(hide_password=True), session_id)
+    design = _SESSION_DESIGN.get(key)
+    if design is None:
+        count = select(func.count()).where(items.c.session_id == session_id).scalar_subquery()
+        row = conn.execute(select(table.c.closed_at, table.c.spec, count).where(table.c.id == session_id)).first()
+        if row is None:
+            raise AssignmentError(f"no session with id {session_id}")
+        closed_at = row[0]
+        design = (int(row[2]), SampleSpec.from_json(row[1]).reviewers)
+        _SESSION_DESIGN[key] = design
+    else:
+        closed_at = conn.execute(select(table.c.closed_at).where(table.c.id == session_id)).first()
+        if closed_at is None:
+            raise AssignmentError(f"no session with id {session_id}")
+        closed_at = closed_at[0]
+    if closed_at is not None:
         raise AssignmentError("the session is closed")
-    allowed = SampleSpec.from_json(row.spec).reviewers
-    if allowed and reviewer not in allowed:
-        raise AssignmentError(f"{reviewer} is not a reviewer of this session ({', '.join(allowed)})")
-    items = SessionItem.__table__
-    return int(conn.execute(select(func.count()).where(items.c.session_id == session_id)).scalar_one())
+    if design[1] and reviewer not in design[1]:
+        raise AssignmentError(f"{reviewer} is not a reviewer of this session ({', '.join(design[1])})")
+    return design[0]
 
 
 def _order_key(session_id: int, reviewer: str, items: int):  # type: ignore[no-untyped-def]
@@ -124,16 +140,6 @@ def claim_next(
         expires = now + timedelta(seconds=lease_seconds)
         a, other = SessionAssignment.__table__, SessionAssignment.__table__.alias("other")
         order = _order_key(session_id, reviewer, items)
-        held = conn.execute(
-            select(a.c.id, a.c.patch_id)
-            .where(a.c.session_id == session_id, a.c.reviewer_id == rid, a.c.done_at.is_(None))
-            .where(a.c.lease_expires_at > now)
-            .order_by(order)
-            .limit(1)
-        ).first()
-        if held is not None:
-            conn.execute(a.update().where(a.c.id == held.id).values(lease_expires_at=expires))
-            return int(held.patch_id)
         claimable = or_(a.c.reviewer_id.is_(None), a.c.lease_expires_at <= now, a.c.reviewer_id == rid)
         mine_elsewhere = exists().where(
             other.c.session_item_id == a.c.session_item_id, other.c.reviewer_id == rid, other.c.id != a.c.id
@@ -141,7 +147,8 @@ def claim_next(
         query = (
             select(a.c.id, a.c.patch_id)
             .where(a.c.session_id == session_id, a.c.done_at.is_(None), claimable, ~mine_elsewhere)
-            .order_by(order, a.c.slot)
+            # A slot the reviewer already holds comes first: a live claim is resumed, not duplicated.
+            .order_by(case((a.c.reviewer_id == rid, 0), else_=1), order, a.c.slot)
             .limit(1)
         )
         if conn.dialect.name == "postgresql":

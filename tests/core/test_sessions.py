@@ -132,15 +132,15 @@ def test_every_patch_gets_k_distinct_reviewers(store: Engine) -> None:
 def test_reviewers_get_their_own_order_and_leases_expire(store: Engine) -> None:
     session = create_session(store, "lease", SampleSpec(size=10, seed=4, overlap=1))
     assert queue_permutation(session.id, "ana", 10) != queue_permutation(session.id, "ben", 10)
-    first = claim_next(store, session.id, "ana", lease_seconds=0.3)
+    first = claim_next(store, session.id, "ana", lease_seconds=60)
     assert first is not None
     # A live claim is resumed, not duplicated; nobody else gets that patch while it is leased.
-    assert claim_next(store, session.id, "ana", lease_seconds=0.3) == first
     taken_by_others = {claim_next(store, session.id, f"r{n}", lease_seconds=60) for n in range(9)}
     assert first not in taken_by_others and None not in taken_by_others
     assert claim_next(store, session.id, "late", lease_seconds=60) is None
+    assert claim_next(store, session.id, "ana", lease_seconds=0.5) == first  # resumed; the lease now runs out soon
     assert reviewer_has_work(store, session.id, "late")
-    time.sleep(0.4)  # ana walked away: her lease returns to the pool
+    time.sleep(0.6)  # ana walked away: her lease returns to the pool
     assert claim_next(store, session.id, "late", lease_seconds=60) == first
     # ana comes back: her slot was taken, and every slot of the patch is leased, so her verdict is kept uncounted.
     late_verdict = submit_session_verdict(store, session_id=session.id, patch_id=first, reviewer="ana", verdict="fail")
