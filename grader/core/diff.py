@@ -131,6 +131,11 @@ class HunkEntry:
         return self.patch.lines[self.start]
 
     @property
+    def settled(self) -> bool:
+        """True once the indexer has moved past this hunk, so its line range (and pairing) is final."""
+        return self.patch.done or self.patch._hunk is not self
+
+    @property
     def body_length(self) -> int:
         return self.end - self.start - 1
 
@@ -209,10 +214,14 @@ class FileEntry:
 
     @property
     def info(self) -> FileInfo:
-        """Paths and status, from unidiff on the header lines (cached)."""
-        if self._info is None:
-            self._info = file_info(self.header_lines, self.hunks, self.binary_patch)
-        return self._info
+        """Paths and status, from unidiff on the header lines (cached once the indexer has moved past the file:
+        until then its header and hunks may still grow, and the status with them)."""
+        if self._info is not None:
+            return self._info
+        info = file_info(self.header_lines, self.hunks, self.binary_patch)
+        if self.patch.done or self.patch._file is not self:
+            self._info = info
+        return info
 
 
 class ProseEntry:

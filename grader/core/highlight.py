@@ -32,8 +32,8 @@ MIN_WORD_DIFF_RATIO = 0.35
 Span = tuple[int, int, _TokenType]
 _WORDS = re.compile(r"\w+|\s+|[^\w\s]")
 _lexer_classes: dict[str, type[Lexer] | None] = {}
-# Pygments loads lexer modules lazily; two threads looking one up at once (the warm-up worker and a paint) can
-# see a half-imported module and fall back to plain text for good. One lookup at a time.
+# Pygments loads lexer modules lazily, and a RegexLexer class compiles its token table (editing it in place) when
+# first instantiated; the warm-up worker and a paint must not do either at once. One lookup at a time.
 _lexer_lookup = threading.Lock()
 
 
@@ -49,7 +49,10 @@ def lexer_for_path(path: str) -> Lexer | None:
                 except (ClassNotFound, ValueError):
                     _lexer_classes[key] = None
     lexer_class = _lexer_classes[key]
-    return lexer_class(stripnl=False, ensurenl=False) if lexer_class is not None else None
+    if lexer_class is None:
+        return None
+    with _lexer_lookup:
+        return lexer_class(stripnl=False, ensurenl=False)
 
 
 def warm_up() -> None:
@@ -122,7 +125,9 @@ class HunkHighlighter:
     """Cached syntax spans and word-level emphasis for the hunks of one patch."""
 
     def __init__(self, max_windows: int = 256, max_pairs: int = 2048) -> None:
-        self._windows: OrderedDict[tuple[int, str, int], list[list[Span]]] = OrderedDict()
+        # (hunk, side, window) -> (spans of its lines, final): a window lexed while its hunk was still being
+        # indexed is not final, and is lexed again once more of its lines are known.
+        self._windows: OrderedDict[tuple[int, str, int], tuple[list[list[Span]], bool]] = OrderedDict()
         self._pairs: OrderedDict[tuple[str, str], tuple[list[tuple[int, int]], list[tuple[int, int]]] | None] = (
             OrderedDict()
         )
@@ -157,20 +162,30 @@ class HunkHighlighter:
         window = position // size
         key = (id(hunk), side, window)
         cached = self._windows.get(key)
-        if cached is None:
-            first = window * size
-            while not body.complete and len(indices) < first + size:
-                body = hunk.body(len(body.lines) + size)
-                indices = body.old_side if side == "old" else body.new_side
-            texts = [body.lines[i].text for i in indices[first : first + size]]
-            cached = spans_by_line(lexer, texts)
-            self._windows[key] = cached
-            if len(self._windows) > self._max_windows:
-                self._windows.popitem(last=False)
+        if cached is None or not cached[1]:
+            texts, final = self._window_texts(hunk, side, window * size, size)
+            if cached is None or final or len(texts) != len(cached[0]):
+                cached = (spans_by_line(lexer, texts), final)
+                self._windows[key] = cached
+                if len(self._windows) > self._max_windows:
+                    self._windows.popitem(last=False)
         else:
             self._windows.move_to_end(key)
+        spans, _ = cached
         offset = position - window * size
-        return cached[offset] if offset < len(cached) else []
+        return spans[offset] if offset < len(spans) else []
+
+    @staticmethod
+    def _window_texts(hunk: HunkEntry, side: str, first: int, size: int) -> tuple[list[str], bool]:
+        """The texts of one window of a side, and whether they are final (the window is full, or its hunk is
+        completely indexed and parsed)."""
+        body = hunk.body(0)
+        indices = body.old_side if side == "old" else body.new_side
+        while not body.complete and len(indices) < first + size:
+            body = hunk.body(len(body.lines) + size)
+            indices = body.old_side if side == "old" else body.new_side
+        texts = [body.lines[i].text for i in indices[first : first + size]]
+        return texts, len(texts) == size or (body.complete and hunk.settled)
 
     def emphasis(self, old: str, new: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]] | None:
         key = (old, new)

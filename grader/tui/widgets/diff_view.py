@@ -114,6 +114,7 @@ class DiffView(ScrollView, can_focus=True):
         self._budget_start = 0.0
         self._provisional: set[int] = set()
         self._refine_pending = False
+        self._unsettled: set[int] = set()  # rows rendered from a hunk the indexer was still growing
 
     # -- public API -------------------------------------------------------------------------------------
     @property
@@ -189,10 +190,12 @@ class DiffView(ScrollView, can_focus=True):
             self._clear_caches()
         else:
             # Rows already rendered keep their meaning as the index grows, except file headers (their +/-
-            # counts grow) and rows that were not indexed yet.
+            # counts grow), rows that were not indexed yet, and lines of a hunk that was still growing (a removed
+            # line may have found its added partner since, and its colouring window more lines).
             for row_y in list(self._rendered.keys()):
-                if self._layout.row(row_y)[0] in ("file", "pending"):
+                if row_y in self._unsettled or self._layout.row(row_y)[0] in ("file", "pending"):
                     self._rendered.discard(row_y)
+            self._unsettled.clear()
             self._strips.clear()
         if self._index.done:
             self._prefetched = None  # the next paint prefetches again, now that every row is known
@@ -372,7 +375,12 @@ class DiffView(ScrollView, can_focus=True):
             collapsed = row[0] == "file" and row[1].index in self._options.collapsed
             colour = not budgeted or self._within_colour_budget()
             rendered = self._renderer.render(row, collapsed, colour=colour)
+            # Textual's LRUCache ignores a set for a key it holds: drop the provisional row first, or a refined
+            # row would be thrown away and the uncoloured one kept for good.
+            self._rendered.discard(row_y)
             self._rendered[row_y] = rendered
+            if row[0] in ("line", "same", "pair") and not row[1].settled:
+                self._unsettled.add(row_y)
             if colour:
                 self._provisional.discard(row_y)
             else:
@@ -384,6 +392,7 @@ class DiffView(ScrollView, can_focus=True):
         self._rendered.clear()
         self._strips.clear()
         self._provisional.clear()
+        self._unsettled.clear()
 
     def _within_colour_budget(self) -> bool:
         budget = self.colour_budget
