@@ -1,9 +1,15 @@
 """The `grader` command line: a thin client of grader.core (and of grader.tui for the screens)."""
 
-from grader.cli import data_commands, review_commands, show_command, stats_commands
+from grader.cli import data_commands, review_commands, session_commands, show_command, stats_commands
 from grader.cli.app import app
 
-COMMAND_MODULES = (data_commands, review_commands, show_command, stats_commands)  # importing registers them
+COMMAND_MODULES = (
+    data_commands,
+    review_commands,
+    session_commands,
+    show_command,
+    stats_commands,
+)  # importing registers them
 
 
 def main() -> None:

@@ -111,18 +111,34 @@ def export_command(
     format: Annotated[str, typer.Option("--format", help="csv or jsonl.")] = "csv",
     output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write (default: stdout).")] = None,
     no_patch: Annotated[bool, typer.Option("--no-patch", help="Leave out the model_patch column.")] = False,
+    session: Annotated[
+        str | None,
+        typer.Option(
+            "--session",
+            help="Only this audit session's patches and verdicts, with disagreement and adjudication columns at "
+            "the end; model names stay pseudonyms until the session is unblinded.",
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """The graded set: one row per patch and human verdict; ungraded patches have an empty human_verdict."""
+    from grader.core.sessions import SessionError, get_session
+
     if format not in ("csv", "jsonl"):
         fail(f"unknown format {format!r}: use csv or jsonl")
     engine = open_engine(db, create=False)
+    chosen = None
+    if session is not None:
+        try:
+            chosen = get_session(engine, session)
+        except SessionError as exc:
+            fail(str(exc))
     writer = write_csv if format == "csv" else write_jsonl
     if output is None:
-        count = writer(engine, sys.stdout, include_patch=not no_patch)
+        count = writer(engine, sys.stdout, include_patch=not no_patch, session=chosen)
     else:
         with open(output, "w", encoding="utf-8", newline="") as out:
-            count = writer(engine, out, include_patch=not no_patch)
+            count = writer(engine, out, include_patch=not no_patch, session=chosen)
         typer.echo(f"wrote {count} rows to {output}", err=True)
 
 

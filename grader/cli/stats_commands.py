@@ -28,18 +28,56 @@ ModelOption = Annotated[
 BenchmarkOption = Annotated[str | None, typer.Option("--benchmark", help="Only this benchmark.")]
 
 
-def _load(db: str | None, models: list[str] | None, benchmark: str | None, session: int | None) -> tuple[Any, Any]:
-    from grader.core.stats_data import load_model_names, load_stat_records
+def _load(
+    db: str | None, models: list[str] | None, benchmark: str | None, session: str | None
+) -> tuple[Any, Any, dict[str, Any] | None]:
+    """The records and model names; with a session, only its verdicts, and pseudonyms while it is blind."""
+    from grader.core.sessions import find_session, model_display_names
+    from grader.core.stats_data import load_model_names
 
     engine = open_engine(db, create=False)
-    records = load_stat_records(engine, models=models or (), benchmark=benchmark, session_id=session)
+    info = None
+    session_id = None
+    if session is not None:
+        with engine.connect() as conn:
+            info = find_session(conn, session)
+        if info is None and not session.isdigit():
+            fail(f"no session named {session!r}")
+        # A bare number that names no session still filters verdicts by that session id.
+        session_id = info.id if info is not None else int(session)
+    records = _records(engine, models, benchmark, session_id)
     names = load_model_names(engine, benchmark=benchmark)
     if models:
         unknown = sorted(set(models) - set(names))
         if unknown:
             fail(f"no model named {', '.join(unknown)} in the store")
         names = [n for n in names if n in models]
-    return records, names
+    summary = None
+    if info is not None:
+        from grader.core.adjudication import session_cases
+
+        split = [case for case in session_cases(engine, info.id) if case.disagreement]
+        summary = {
+            "name": info.name,
+            "id": info.id,
+            "models_hidden": info.models_hidden,
+            "unblinded_at": info.unblinded_at.isoformat() if info.unblinded_at else None,
+            "unblinded_by": info.unblinded_by,
+            "disagreements": len(split),
+            "adjudicated": sum(1 for case in split if case.resolved),
+        }
+        if info.models_hidden:
+            shown = model_display_names(engine, info)
+            for record in records:
+                record.model = shown.get(record.model, "Model ?")
+            names = sorted({shown.get(name, "Model ?") for name in names})
+    return records, names, summary
+
+
+def _records(engine: Any, models: list[str] | None, benchmark: str | None, session_id: int | None) -> Any:
+    from grader.core.stats_data import load_stat_records
+
+    return load_stat_records(engine, models=models or (), benchmark=benchmark, session_id=session_id)
 
 
 @app.command(
@@ -52,7 +90,12 @@ def stats_command(
     model: ModelOption = None,
     benchmark: BenchmarkOption = None,
     session: Annotated[
-        int | None, typer.Option("--session", help="Only verdicts given in this audit session (by id).")
+        str | None,
+        typer.Option(
+            "--session",
+            help="Only verdicts given in this audit session (name or id); model names stay pseudonyms until "
+            "the session is unblinded.",
+        ),
     ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
@@ -61,15 +104,27 @@ def stats_command(
 
     if by is not None and by not in GROUPINGS:
         fail(f"unknown --by {by!r}: use one of {', '.join(GROUPINGS)}")
-    records, names = _load(db, model, benchmark, session)
+    records, names, session_summary = _load(db, model, benchmark, session)
     report = compute_report(records, model_names=names, by=by)
     report["filters"] = {"model": model or None, "benchmark": benchmark, "session": session}
+    if session_summary is not None:
+        report["session"] = session_summary
     if as_json:
         typer.echo(json.dumps(report, allow_nan=False))
         return
     if not records:
         typer.echo("No patches match. Import something: grader import swebench PATH")
         return
+    if session_summary is not None:
+        hidden = (
+            "model names are pseudonyms until `grader session unblind`"
+            if session_summary["models_hidden"]
+            else ("model names shown")
+        )
+        typer.echo(
+            f"Session {session_summary['name']!r}: {session_summary['disagreements']} disagreements, "
+            f"{session_summary['adjudicated']} adjudicated; {hidden}\n"
+        )
     typer.echo(render_report(report))
 
 
@@ -90,7 +145,7 @@ def plan_command(
 
     if not 0 < half_width < 1:
         fail("--half-width must be between 0 and 1, e.g. 0.05")
-    records, names = _load(db, model, benchmark, None)
+    records, names, _ = _load(db, model, benchmark, None)
     tallies = tallies_by_model(StatColumns.from_records(records), names)
     plans = {name: plan_audit(tally.stratum_list(), half_width) for name, tally in tallies.items()}
     if as_json:

@@ -11,7 +11,8 @@ from typing import IO, Any
 from sqlalchemy import Engine, select
 
 from grader.core.csvcells import neutralise
-from grader.core.models import RETRACTED, Patch, Reviewer, Submission, Task
+from grader.core.models import RETRACTED, Patch, Reviewer, SessionItem, Submission, Task
+from grader.core.sessions import SessionInfo
 from grader.core.store import TAG_SEPARATOR, current_verdicts_query, decode_tags
 
 # The first eight are the columns audit scripts already read; the rest make the set round-trip.
@@ -39,14 +40,31 @@ COLUMNS = (
     "content_hash",
     "model_patch",
 )
+# Appended (at the end, so the first columns never move) when a session is exported.
+SESSION_COLUMNS = ("session", "disagreement", "adjudicated_verdict")
 NUMERIC = {"input_tokens", "output_tokens", "input_cost_usd", "output_cost_usd", "seconds_spent"}
 
 
-def iter_export_rows(engine: Engine, *, include_patch: bool = True) -> Iterator[dict[str, Any]]:
-    """Each patch with each reviewer's current verdict; a patch nobody graded yields one row without one."""
+def column_names(*, include_patch: bool = True, session: SessionInfo | None = None) -> tuple[str, ...]:
+    names = COLUMNS if include_patch else COLUMNS[:-1]
+    return names + SESSION_COLUMNS if session is not None else names
+
+
+def iter_export_rows(
+    engine: Engine, *, include_patch: bool = True, session: SessionInfo | None = None
+) -> Iterator[dict[str, Any]]:
+    """Each patch with each reviewer's current verdict; a patch nobody graded yields one row without one.
+
+    With `session`: only the session's sampled patches and the verdicts given in it (adjudications included),
+    each row saying whether the patch's reviewers disagree and its adjudicated label; model names are
+    pseudonyms while the session is blind.
+    """
     p, s, t, r = Patch.__table__, Submission.__table__, Task.__table__, Reviewer.__table__
     current = current_verdicts_query().subquery()
-    live = select(current).where(current.c.verdict != RETRACTED).subquery()
+    live_query = select(current).where(current.c.verdict != RETRACTED)
+    if session is not None:
+        live_query = live_query.where(current.c.session_id == session.id)
+    live = live_query.subquery()
     columns = [
         t.c.instance_id,
         s.c.name,
@@ -72,6 +90,7 @@ def iter_export_rows(engine: Engine, *, include_patch: bool = True) -> Iterator[
     ]
     if include_patch:
         columns.append(p.c.raw_patch)
+    columns.append(p.c.id)
     query = (
         select(*columns)
         .select_from(
@@ -82,10 +101,30 @@ def iter_export_rows(engine: Engine, *, include_patch: bool = True) -> Iterator[
         )
         .order_by(s.c.benchmark, s.c.name, t.c.instance_id, r.c.name)
     )
-    names = COLUMNS if include_patch else COLUMNS[:-1]
+    names = (*column_names(include_patch=include_patch), "patch_id")
+    cases: dict[int, Any] = {}
+    shown: dict[str, str] = {}
+    if session is not None:
+        from grader.core.adjudication import session_cases
+        from grader.core.sessions import model_display_names
+
+        items = SessionItem.__table__
+        query = query.where(p.c.id.in_(select(items.c.patch_id).where(items.c.session_id == session.id)))
+        cases = {case.patch_id: case for case in session_cases(engine, session.id)}
+        shown = model_display_names(engine, session) if session.models_hidden else {}
     with engine.connect() as conn:
-        for row in conn.execute(query):
-            yield dict(zip(names, row, strict=True))
+        for values in conn.execute(query):
+            row = dict(zip(names, values, strict=True))
+            patch_id = row.pop("patch_id")
+            if session is not None:
+                case = cases[patch_id]
+                if shown:
+                    row["model"] = shown.get(row["model"], "Model ?")
+                    row["model_name_or_path"] = row["model"]
+                row["session"] = session.name
+                row["disagreement"] = case.disagreement
+                row["adjudicated_verdict"] = case.adjudication.verdict if case.adjudication else None
+            yield row
 
 
 def _text(value: Any) -> str:
@@ -113,7 +152,7 @@ def _time(value: Any) -> str:
 def _converter(name: str) -> Any:
     if name == "tags":
         return _tags
-    if name == "revealed_before":
+    if name in ("revealed_before", "disagreement"):
         return _flag
     if name == "graded_at":
         return _time
@@ -132,22 +171,22 @@ def _csv_field(cell: str) -> str:
     return '"' + cell.replace('"', '""') + '"'
 
 
-def write_csv(engine: Engine, out: IO[str], *, include_patch: bool = True) -> int:
+def write_csv(engine: Engine, out: IO[str], *, include_patch: bool = True, session: SessionInfo | None = None) -> int:
     """Write the graded set as CSV (RFC 4180 quoting, formula cells neutralised); returns the row count."""
-    names = COLUMNS if include_patch else COLUMNS[:-1]
+    names = column_names(include_patch=include_patch, session=session)
     converters = [_converter(name) for name in names]
     out.write(",".join(names) + "\n")
     count = 0
-    for row in iter_export_rows(engine, include_patch=include_patch):
+    for row in iter_export_rows(engine, include_patch=include_patch, session=session):
         out.write(",".join([_csv_field(convert(row[name])) for convert, name in zip(converters, names, strict=True)]))
         out.write("\n")
         count += 1
     return count
 
 
-def write_jsonl(engine: Engine, out: IO[str], *, include_patch: bool = True) -> int:
+def write_jsonl(engine: Engine, out: IO[str], *, include_patch: bool = True, session: SessionInfo | None = None) -> int:
     count = 0
-    for row in iter_export_rows(engine, include_patch=include_patch):
+    for row in iter_export_rows(engine, include_patch=include_patch, session=session):
         row["tags"] = decode_tags(row["tags"]) if row["tags"] else []
         if row["graded_at"] is not None:
             row["graded_at"] = row["graded_at"].isoformat()

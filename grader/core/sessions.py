@@ -257,3 +257,63 @@ def stratum_sizes(engine: Engine, session_id: int) -> list[tuple[str, int, int]]
         if recorded != counted:  # pragma: no cover - would mean a corrupted session
             raise SamplingError(f"stratum {stratum}: {counted} items but n_h = {recorded} recorded")
     return [(str(s), int(n_pop), int(n_sample)) for s, n_pop, n_sample, _ in rows]
+
+
+def session_report(engine: Engine, info: SessionInfo) -> dict[str, object]:
+    """What `grader session show --json` prints: design, progress, strata, disagreements, sampled patches.
+
+    Model names (also inside strata) are pseudonyms while the session is blind.
+    """
+    from grader.core.adjudication import session_cases
+    from grader.core.assignment import session_progress
+
+    shown = model_display_names(engine, info)
+    progress = session_progress(engine, info.id)
+    cases = {case.patch_id: case for case in session_cases(engine, info.id)}
+    strata_by_key = {}
+    patches = []
+    for patch in session_patches(engine, info.id):
+        case = cases[patch.patch_id]
+        patches.append(
+            {
+                "task_id": patch.task_id,
+                "benchmark": patch.benchmark,
+                "model": shown.get(patch.model, "Model ?"),
+                "stratum": display_stratum(patch.stratum, shown),
+                "verdicts": {v.reviewer: v.verdict for v in case.verdicts},
+                "disagreement": case.disagreement,
+                "adjudicated": case.adjudication.verdict if case.adjudication else None,
+            }
+        )
+    for stratum, population, sample in stratum_sizes(engine, info.id):
+        strata_by_key[stratum] = {
+            "stratum": display_stratum(stratum, shown),
+            "population": population,
+            "sample": sample,
+        }
+    disagreements = [c for c in cases.values() if c.disagreement]
+    return {
+        "name": info.name,
+        "id": info.id,
+        "blind": info.blind,
+        "models_hidden": info.models_hidden,
+        "created_at": info.created_at.isoformat(),
+        "created_by": info.created_by,
+        "closed_at": info.closed_at.isoformat() if info.closed_at else None,
+        "unblinded_at": info.unblinded_at.isoformat() if info.unblinded_at else None,
+        "unblinded_by": info.unblinded_by,
+        "spec": json.loads(info.spec.to_json()),
+        "progress": {
+            "items": progress.items,
+            "slots": progress.slots,
+            "done": progress.done,
+            "leased": progress.leased,
+            "free": progress.free,
+        },
+        "disagreements": {
+            "count": len(disagreements),
+            "resolved": sum(1 for c in disagreements if c.resolved),
+        },
+        "strata": sorted(strata_by_key.values(), key=lambda s: json.dumps(s["stratum"], sort_keys=True)),
+        "patches": patches,
+    }

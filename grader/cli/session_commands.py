@@ -1,0 +1,168 @@
+"""`grader session create|list|show|close|unblind`: sampled, blinded audits graded by several reviewers."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from grader.cli.app import DbOption, JsonOption, app, fail, open_engine
+from grader.cli.review_commands import reviewer_name
+
+session_app = typer.Typer(help="Audit sessions: a seeded stratified sample, K reviewers per patch, blind.")
+app.add_typer(session_app, name="session")
+
+ActorOption = Annotated[
+    str | None, typer.Option("--by", help="Who does this (default: $GRADER_REVIEWER, else your OS user).")
+]
+
+
+def _split(values: list[str] | None) -> tuple[str, ...]:
+    return tuple(part.strip() for value in values or () for part in value.split(",") if part.strip())
+
+
+@session_app.command("create")
+def create_command(
+    name: Annotated[str, typer.Argument(help="A unique name for the session.")],
+    benchmark: Annotated[list[str] | None, typer.Option("--benchmark", help="Only this benchmark; repeatable.")] = None,
+    model: Annotated[list[str] | None, typer.Option("--model", help="Only this model; repeatable.")] = None,
+    size: Annotated[int | None, typer.Option("--size", help="Sample size, allocated proportionally.")] = None,
+    per_stratum: Annotated[int | None, typer.Option("--per-stratum", help="Items per stratum.")] = None,
+    strata: Annotated[str, typer.Option("--strata", help="From model, verdict, repo, tag.")] = "model,verdict",
+    seed: Annotated[int, typer.Option("--seed", help="Same spec + seed = same sample.")] = 0,
+    reviewers: Annotated[str | None, typer.Option("--reviewers", help="a,b,c: only these may grade.")] = None,
+    overlap: Annotated[int, typer.Option("--overlap", help="Distinct reviewers per patch.")] = 1,
+    blind: Annotated[bool, typer.Option("--blind/--no-blind", help="Model names hidden until unblinded.")] = True,
+    by: ActorOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Draw the sample and open the session for grading."""
+    from grader.core.sampling import SampleSpec, SamplingError
+    from grader.core.sessions import SessionError, create_session, session_report
+
+    spec = SampleSpec(
+        benchmarks=_split(benchmark),
+        models=_split(model),
+        strata=_split([strata]),
+        size=size,
+        per_stratum=per_stratum,
+        seed=seed,
+        overlap=overlap,
+        blind=blind,
+        reviewers=_split([reviewers] if reviewers else None),
+    )
+    engine = open_engine(db)
+    try:
+        info = create_session(engine, name, spec, created_by=reviewer_name(by))
+    except (SamplingError, SessionError) as exc:
+        fail(str(exc))
+    report = session_report(engine, info)
+    if as_json:
+        typer.echo(json.dumps(report))
+        return
+    progress = report["progress"]
+    typer.echo(
+        f"session {name!r}: {progress['items']} patches in {len(report['strata'])} strata, "  # type: ignore[index]
+        f"{overlap} reviewer(s) each ({progress['slots']} verdicts to give), seed {seed}"  # type: ignore[index]
+    )
+
+
+@session_app.command("list")
+def list_command(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Every session with its state and progress."""
+    from grader.core.assignment import session_progress
+    from grader.core.sessions import list_sessions
+
+    engine = open_engine(db, create=False)
+    rows = []
+    for info in list_sessions(engine):
+        progress = session_progress(engine, info.id)
+        state = "closed" if info.closed_at else "open"
+        rows.append(
+            {
+                "name": info.name,
+                "id": info.id,
+                "state": state,
+                "blind": info.blind,
+                "unblinded": info.unblinded_at is not None,
+                "items": progress.items,
+                "overlap": info.overlap,
+                "done": progress.done,
+                "slots": progress.slots,
+            }
+        )
+    if as_json:
+        typer.echo(json.dumps({"sessions": rows}))
+        return
+    if not rows:
+        typer.echo("No sessions. Create one: grader session create NAME --size 200")
+        return
+    for row in rows:
+        blindness = "blind" if row["blind"] and not row["unblinded"] else "unblinded" if row["blind"] else "open-label"
+        typer.echo(
+            f"{row['name']}  ({row['state']}, {blindness})  {row['items']} patches x {row['overlap']}  "
+            f"{row['done']}/{row['slots']} verdicts"
+        )
+
+
+@session_app.command("show")
+def show_command(
+    name: Annotated[str, typer.Argument(help="Session name (or id).")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The session's design, strata (population N and sample n), progress, disagreements and patches."""
+    from grader.core.sessions import SessionError, get_session, session_report
+
+    engine = open_engine(db, create=False)
+    try:
+        report = session_report(engine, get_session(engine, name))
+    except SessionError as exc:
+        fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps(report))
+        return
+    progress, disagreements = report["progress"], report["disagreements"]
+    state = "closed" if report["closed_at"] else "open"
+    hidden = "model names hidden" if report["models_hidden"] else "model names shown"
+    typer.echo(f"session {report['name']!r} ({state}, {hidden}); spec {json.dumps(report['spec'])}")
+    typer.echo(
+        f"{progress['done']}/{progress['slots']} verdicts given, {progress['leased']} leased now; "  # type: ignore[index]
+        f"{disagreements['count']} disagreements, {disagreements['resolved']} adjudicated"  # type: ignore[index]
+    )
+    typer.echo("\nstratum  population N  sample n")
+    for stratum in report["strata"]:  # type: ignore[attr-defined]
+        label = ", ".join(f"{k}={v}" for k, v in stratum["stratum"].items())
+        typer.echo(f"{label}  {stratum['population']}  {stratum['sample']}")
+    split = [p for p in report["patches"] if p["disagreement"]]  # type: ignore[attr-defined]
+    if split:
+        typer.echo("\ndisagreements")
+        for patch in split:
+            votes = ", ".join(f"{r}: {v}" for r, v in patch["verdicts"].items())
+            typer.echo(f"{patch['task_id']}  {patch['model']}  {votes}  → {patch['adjudicated'] or 'not adjudicated'}")
+
+
+@session_app.command("close")
+def close_command(name: Annotated[str, typer.Argument()], by: ActorOption = None, db: DbOption = None) -> None:
+    """No more claims or verdicts in the session (recorded with who and when)."""
+    from grader.core.sessions import SessionError, close_session
+
+    try:
+        close_session(open_engine(db, create=False), name, actor=reviewer_name(by))
+    except SessionError as exc:
+        fail(str(exc))
+    typer.echo(f"session {name!r} closed")
+
+
+@session_app.command("unblind")
+def unblind_command(name: Annotated[str, typer.Argument()], by: ActorOption = None, db: DbOption = None) -> None:
+    """Show model names in this session's stats, export and listing from now on (recorded with who and when)."""
+    from grader.core.sessions import SessionError, unblind_session
+
+    try:
+        info = unblind_session(open_engine(db, create=False), name, actor=reviewer_name(by))
+    except SessionError as exc:
+        fail(str(exc))
+    typer.echo(f"session {name!r} unblinded by {info.unblinded_by} at {info.unblinded_at}")
