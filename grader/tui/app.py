@@ -54,7 +54,12 @@ class GraderApp(App[None]):
         sys.setswitchinterval(UI_SWITCH_INTERVAL_S)
         self.push_screen(
             ReviewScreen(
-                self.engine, reviewer=self.reviewer, blind=self.blind, filters=self.filters, rubric=self.rubric
+                self.engine,
+                reviewer=self.reviewer,
+                blind=self.blind,
+                filters=self.filters,
+                rubric=self.rubric,
+                colour_budget=self.colour_budget,
             )
         )
 
