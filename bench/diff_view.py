@@ -26,12 +26,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from rich.syntax import Syntax
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
+from grader.tui.idle_gc import IdleCollector
 from grader.tui.widgets.diff_view import DiffView
 
 LARGEST_SUBMISSION = "lite/20250104_patched_codes_claude-3.5-sonnet-20241022"
@@ -138,9 +140,15 @@ class BenchApp(App[None]):
 
     def on_mount(self) -> None:
         self.view.focus()
-        # As grader's review screen does once loaded: long-lived objects out of the collector's sight, so a
-        # full collection does not walk every module and widget (20-40 ms here) in the middle of a key.
-        gc.freeze()
+        # The garbage-collection policy of grader's app: the start-up heap frozen, full collections deferred
+        # to idle moments (they walk every object: 20-40 ms here, in the middle of a key otherwise).
+        self.idle_collector = IdleCollector(self)
+        self.idle_collector.install()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and hasattr(self, "idle_collector"):
+            self.idle_collector.saw_input()
+        await super().on_event(event)
 
     @property
     def view(self) -> DiffView | NaiveView:
