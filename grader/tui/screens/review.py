@@ -36,6 +36,7 @@ from grader.core.stats_data import load_model_names, load_stat_records
 from grader.core.store import record_reveal, record_verdict
 from grader.tui.commands import bindings
 from grader.tui.messages import PatchLoaded, QueueLoaded, StatsUpdated, StoreFailed, VerdictSaved
+from grader.tui.paint import paint_now
 from grader.tui.screens.dialogs import HelpScreen, NoteScreen, TagsScreen
 from grader.tui.widgets.diff_view import COLOUR_BUDGET, DiffView
 from grader.tui.widgets.panels import LastPanel, MinePanel, StatsPanel, TaskPanel, VerifierPanel
@@ -304,17 +305,8 @@ class ReviewScreen(Screen[None]):
         self._hide_task_diff()
         self._render_side()
         self._render_topbar()
-        self._paint_now()
+        paint_now(self)
         self.call_after_refresh(self._prefetch)
-
-    def _paint_now(self) -> None:
-        """Paint the new patch at once instead of at the next 60 Hz tick (up to 16.7 ms later).
-
-        This is what Textual's screen update timer does on its tick; a key press deserves its answer now.
-        """
-        update = getattr(self, "_on_timer_update", None)
-        if callable(update) and self.is_current:
-            update()
 
     def _revealed(self, view: PatchView) -> bool:
         return not self.blind or view.revealed_at is not None

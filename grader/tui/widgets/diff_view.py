@@ -27,6 +27,7 @@ from grader.core.diff_layout import DiffLayout, LayoutOptions, Row
 from grader.core.diff_render import DiffPalette, DiffRenderer, RenderedLine, RenderedPair
 from grader.core.highlight import HunkHighlighter, warm_up
 from grader.core.sanitize import MAX_LINE_CHARS
+from grader.tui.paint import paint_now
 
 FIRST_SCREEN_LINES = 400  # lines indexed before the first paint
 INDEX_SLICE_LINES = 6000  # lines indexed per event-loop slice afterwards
@@ -505,10 +506,12 @@ class DiffView(ScrollView, can_focus=True):
 
     def action_page_down(self) -> None:
         """A page down, without animation: the next page is painted at once."""
-        self.scroll_page_down(animate=False)
+        self.scroll_to(y=self.scroll_y + self.scrollable_content_region.height, animate=False, immediate=True)
+        paint_now(self)
 
     def action_page_up(self) -> None:
-        self.scroll_page_up(animate=False)
+        self.scroll_to(y=self.scroll_y - self.scrollable_content_region.height, animate=False, immediate=True)
+        paint_now(self)
 
     def action_scroll_home(self) -> None:
         self.scroll_to(y=0, animate=False, immediate=True)
