@@ -42,10 +42,18 @@ def _rubric(option: str | None) -> tuple[str, ...]:
     return parse_rubric(text) if text else ()
 
 
-def _run_app(engine: object, reviewer: str, blind: bool, filters: QueueFilter, rubric: tuple[str, ...]) -> None:
+def _run_app(
+    engine: object,
+    reviewer: str,
+    blind: bool,
+    filters: QueueFilter,
+    rubric: tuple[str, ...],
+    session: object | None = None,
+) -> None:
     from grader.tui.app import GraderApp
 
-    GraderApp(engine, reviewer=reviewer, blind=blind, filters=filters, rubric=rubric).run()  # type: ignore[arg-type]
+    app = GraderApp(engine, reviewer=reviewer, blind=blind, filters=filters, rubric=rubric, session=session)  # type: ignore[arg-type]
+    app.run()
 
 
 @app.command("review")
@@ -62,16 +70,31 @@ def review_command(
         list[str] | None, typer.Option("--verdict", help="Only patches with this verifier verdict (repeatable).")
     ] = None,
     tags: TagsOption = None,
+    session: Annotated[
+        str | None,
+        typer.Option("--session", help="Grade the patches an audit session leases to you (its blinding applies)."),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Grade patches: one key per verdict, blind by default; the verifier's verdict is revealed after yours."""
     engine = open_engine(db)
+    info = None
+    if session is not None:
+        from grader.core.sessions import SessionError, get_session
+
+        try:
+            info = get_session(engine, session)
+        except SessionError as exc:
+            fail(str(exc))
+        assert info is not None
+        if not info.is_open:
+            fail(f"session {info.name} is closed")
     verdicts = tuple(v.lower() for v in verdict or ())
     bad = [v for v in verdicts if v not in ("pass", "fail", "error", "unknown")]
     if bad:
         fail(f"--verdict takes pass, fail, error or unknown, not {', '.join(bad)}")
     filters = QueueFilter(models=tuple(model or ()), benchmarks=tuple(benchmark or ()), verifier_verdicts=verdicts)
-    _run_app(engine, reviewer_name(reviewer), blind, filters, _rubric(tags))
+    _run_app(engine, reviewer_name(reviewer), blind, filters, _rubric(tags), info)
 
 
 def sample_data_dir() -> Path:

@@ -12,6 +12,7 @@ from textual.app import App, SystemCommand
 from textual.screen import Screen
 
 from grader.core.review import QueueFilter, rubric_tags
+from grader.core.sessions import SessionInfo
 from grader.tui.commands import REVIEW_COMMANDS
 from grader.tui.idle_gc import IdleCollector
 from grader.tui.screens.review import ReviewScreen
@@ -35,11 +36,13 @@ class GraderApp(App[None]):
         filters: QueueFilter = QueueFilter(),
         rubric: Iterable[str] | None = None,
         colour_budget: float | None = COLOUR_BUDGET,
+        session: SessionInfo | None = None,
     ) -> None:
         """`colour_budget`: seconds of syntax colouring per paint (None: colour everything at once, as
         snapshot tests want)."""
         super().__init__()
         self.colour_budget = colour_budget
+        self.session = session
         self.idle_collector = IdleCollector(self)
         self.engine = engine
         self.reviewer = reviewer
@@ -60,6 +63,7 @@ class GraderApp(App[None]):
                 filters=self.filters,
                 rubric=self.rubric,
                 colour_budget=self.colour_budget,
+                session=self.session,
             )
         )
 

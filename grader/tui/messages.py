@@ -52,3 +52,11 @@ class StoreFailed(Message):
         super().__init__()
         self.what = what
         self.error = error
+
+
+class SessionClaimed(Message):
+    """The next patch leased to this reviewer in the audit session (None: nothing left for them)."""
+
+    def __init__(self, patch_id: int | None) -> None:
+        super().__init__()
+        self.patch_id = patch_id

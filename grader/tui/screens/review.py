@@ -20,6 +20,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from grader.core.assignment import claim_next, renew_claim, submit_session_verdict
 from grader.core.models import RETRACTED
 from grader.core.review import (
     PatchView,
@@ -31,17 +32,19 @@ from grader.core.review import (
     pseudonyms,
 )
 from grader.core.sanitize import sanitize_line
+from grader.core.sessions import SessionInfo
 from grader.core.stats import LiveStats
 from grader.core.stats_data import load_model_names, load_stat_records
 from grader.core.store import record_reveal, record_verdict
 from grader.tui.commands import bindings
-from grader.tui.messages import PatchLoaded, QueueLoaded, StatsUpdated, StoreFailed, VerdictSaved
+from grader.tui.messages import PatchLoaded, QueueLoaded, SessionClaimed, StatsUpdated, StoreFailed, VerdictSaved
 from grader.tui.paint import paint_now
 from grader.tui.screens.dialogs import HelpScreen, NoteScreen, TagsScreen
 from grader.tui.widgets.diff_view import COLOUR_BUDGET, DiffView
 from grader.tui.widgets.panels import LastPanel, MinePanel, StatsPanel, TaskPanel, VerifierPanel
 from grader.tui.widgets.review_diff import ReviewDiffView
 
+LEASE_RENEW_EVERY_S = 300.0  # a patch on screen keeps its lease (default 30 min) while the reviewer reads
 PREFETCH_AHEAD = 3  # patches loaded ahead of the reviewer, so the next one shows without waiting
 CACHE_SIZE = 64
 
@@ -68,12 +71,16 @@ class ReviewScreen(Screen[None]):
         filters: QueueFilter = QueueFilter(),
         rubric: tuple[str, ...] = (),
         colour_budget: float | None = COLOUR_BUDGET,
+        session: SessionInfo | None = None,
     ) -> None:
         super().__init__()
         self.engine = engine
         self.colour_budget = colour_budget
+        # In an audit session patches come one lease at a time (claim_next), blind as the session says.
+        self.session = session
+        self._waiting_for_claim = False
         self.reviewer = reviewer
-        self.blind = blind
+        self.blind = session.blind if session is not None else blind
         self.filters = filters
         self.rubric = rubric
         self.queue: ReviewQueue | None = None
@@ -114,12 +121,22 @@ class ReviewScreen(Screen[None]):
         self.query_one(StatsPanel).show_loading()
         self.query_one("#diff", DiffView).focus()
         self.load_queue_worker()
+        if self.session is not None:
+            self.set_interval(LEASE_RENEW_EVERY_S, self._renew_lease)
+
+    def _renew_lease(self) -> None:
+        if self.view is not None and self.queue is not None and self.view.patch_id not in self.queue.graded:
+            self.renew_lease_worker(self.view.patch_id)
 
     # -- workers (threads; they touch no widget, they post messages) --------------------------------------
     @work(thread=True, exclusive=True, group="queue")
     def load_queue_worker(self) -> None:
         try:
-            queue = load_queue(self.engine, self.reviewer, self.filters)
+            if self.session is not None:
+                claimed = claim_next(self.engine, self.session.id, self.reviewer)
+                queue = ReviewQueue(self.reviewer, [claimed] if claimed is not None else [])
+            else:
+                queue = load_queue(self.engine, self.reviewer, self.filters)
             names = pseudonyms(self.engine)
         except Exception as exc:
             self.post_message(StoreFailed("loading the queue", exc))
@@ -146,16 +163,29 @@ class ReviewScreen(Screen[None]):
         revealed_before: bool,
     ) -> None:
         try:
-            saved = record_verdict(
-                self.engine,
-                patch_id=view.patch_id,
-                reviewer=self.reviewer,
-                verdict=verdict,
-                note=note,
-                tags=tags,
-                seconds_spent=seconds,
-                revealed_before=revealed_before,
-            )
+            if self.session is not None:
+                saved = submit_session_verdict(
+                    self.engine,
+                    session_id=self.session.id,
+                    patch_id=view.patch_id,
+                    reviewer=self.reviewer,
+                    verdict=verdict,
+                    note=note,
+                    tags=tags,
+                    seconds_spent=seconds,
+                    revealed_before=revealed_before,
+                ).saved
+            else:
+                saved = record_verdict(
+                    self.engine,
+                    patch_id=view.patch_id,
+                    reviewer=self.reviewer,
+                    verdict=verdict,
+                    note=note,
+                    tags=tags,
+                    seconds_spent=seconds,
+                    revealed_before=revealed_before,
+                )
             revealed_at = None
             if self.blind and view.revealed_at is None and verdict != RETRACTED:
                 revealed_at = record_reveal(
@@ -165,12 +195,35 @@ class ReviewScreen(Screen[None]):
             self.post_message(StoreFailed(f"saving your verdict on {view.instance_id}", exc))
             return
         self.post_message(VerdictSaved(saved, view, revealed_at, note, tags))
+        if self.session is not None and verdict != RETRACTED:
+            self.claim_next_worker()
+
+    @work(thread=True, exclusive=True, group="claim")
+    def claim_next_worker(self) -> None:
+        assert self.session is not None
+        try:
+            claimed = claim_next(self.engine, self.session.id, self.reviewer)
+        except Exception as exc:
+            self.post_message(StoreFailed("claiming the next patch of the session", exc))
+            return
+        self.post_message(SessionClaimed(claimed))
+
+    @work(thread=True, exclusive=True, group="renew")
+    def renew_lease_worker(self, patch_id: int) -> None:
+        assert self.session is not None
+        try:
+            renew_claim(self.engine, self.session.id, self.reviewer, patch_id)
+        except Exception as exc:
+            self.post_message(StoreFailed("renewing your lease", exc))
 
     @work(thread=True, exclusive=True, group="stats")
     def load_stats_worker(self) -> None:
         try:
             benchmark = self.filters.benchmarks[0] if len(self.filters.benchmarks) == 1 else None
-            records = load_stat_records(self.engine, models=self.filters.models, benchmark=benchmark)
+            session_id = self.session.id if self.session is not None else None
+            records = load_stat_records(
+                self.engine, models=self.filters.models, benchmark=benchmark, session_id=session_id
+            )
             models = load_model_names(self.engine, benchmark=benchmark)
             if self.filters.models:
                 models = [m for m in models if m in self.filters.models]
@@ -202,7 +255,12 @@ class ReviewScreen(Screen[None]):
         self.queue = message.queue
         self.names = message.pseudonyms
         if not self.queue.patch_ids:
-            self.query_one("#topbar", Static).update("No patches to review: import some with `grader import`.")
+            empty = (
+                f"Nothing left for you in session {self.session.name}."
+                if self.session is not None
+                else "No patches to review: import some with `grader import`."
+            )
+            self.query_one("#topbar", Static).update(empty)
             return
         start = self.queue.first_ungraded()
         self.go_to(start if start is not None else 0)
@@ -331,6 +389,8 @@ class ReviewScreen(Screen[None]):
     def _progress(self) -> str:
         if self.queue is None:
             return ""
+        if self.session is not None:
+            return f"Session {self.session.name}: graded {len(self.queue.graded)}"
         return f"Graded {len(self.queue.graded)}/{self.queue.total}"
 
     def _render_topbar(self) -> None:
@@ -357,12 +417,31 @@ class ReviewScreen(Screen[None]):
         last.remove_class("hidden")
         last.show_last(view, verdict, "saving…", self.blind)
         following = self.queue.first_ungraded(self.position + 1)
+        if following is None and self.session is not None:
+            self._waiting_for_claim = True  # the next patch arrives with SessionClaimed
+            self._render_side()
+            self._render_topbar()
+            return
         if following is None:
             self._render_side()
             self._render_topbar()
             self.notify("Every patch in this queue is graded.", title="Done")
             return
         self.go_to(following)
+
+    @on(SessionClaimed)
+    def session_claimed(self, message: SessionClaimed) -> None:
+        assert self.queue is not None
+        if message.patch_id is None:
+            if self._waiting_for_claim:
+                self.notify("Nothing left for you in this session: every patch has its reviewers.", title="Done")
+            self._waiting_for_claim = False
+            return
+        if message.patch_id not in self.queue.patch_ids:
+            self.queue.patch_ids.append(message.patch_id)
+        if self._waiting_for_claim:
+            self._waiting_for_claim = False
+            self.go_to(self.queue.patch_ids.index(message.patch_id))
 
     def _commit(self, view: PatchView, verdict: str, note: str, tags: tuple[str, ...], seconds: float | None) -> None:
         assert self.queue is not None

@@ -1,0 +1,45 @@
+"""`grader review --session`: patches come one lease at a time, verdicts carry the session, blind by design."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from grader.core.assignment import session_progress
+from grader.core.models import Verdict
+from grader.core.sampling import SampleSpec
+from grader.core.sessions import create_session, get_session
+from grader.tui.app import GraderApp
+from grader.tui.screens.review import ReviewScreen
+
+from .review_helpers import MODEL_NAMES, review_store, screen_text, settle, wait_until
+
+
+async def test_session_review_leases_one_patch_at_a_time(tmp_path: Path) -> None:
+    engine = review_store(tmp_path / "g.db")
+    spec = SampleSpec(size=4, seed=7, overlap=2, reviewers=("ana", "ben"), blind=True)
+    create_session(engine, "audit-1", spec, created_by="lead")
+    info = get_session(engine, "audit-1")
+    app = GraderApp(engine, reviewer="ana", blind=False, session=info)  # the session's blinding wins
+    async with app.run_test(size=(110, 32)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen) and screen.queue is not None
+        assert screen.blind and "hidden until you" in screen_text(app)
+        seen = []
+        for _ in range(4):
+            seen.append(screen.shown_patch_id)
+            text = screen_text(app)
+            assert "Session audit-1" in text
+            assert not any(name in text for name in MODEL_NAMES)
+            await pilot.press("p")
+            await wait_until(pilot, lambda: screen._pending_saves == 0 and not screen._waiting_for_claim)
+            await settle(pilot)
+        assert len(set(seen)) == 4
+    with engine.connect() as conn:
+        rows = conn.execute(select(Verdict.__table__.c.patch_id, Verdict.__table__.c.session_id)).all()
+    assert sorted(patch for patch, _ in rows) == sorted(seen)  # type: ignore[type-var]
+    assert {session for _, session in rows} == {info.id}
+    progress = session_progress(engine, info.id)
+    assert (progress.items, progress.slots, progress.done) == (4, 8, 4)
