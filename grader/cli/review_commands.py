@@ -49,10 +49,19 @@ def _run_app(
     filters: QueueFilter,
     rubric: tuple[str, ...],
     session: object | None = None,
+    adjudicate: bool = False,
 ) -> None:
     from grader.tui.app import GraderApp
 
-    app = GraderApp(engine, reviewer=reviewer, blind=blind, filters=filters, rubric=rubric, session=session)  # type: ignore[arg-type]
+    app = GraderApp(
+        engine,  # type: ignore[arg-type]
+        reviewer=reviewer,
+        blind=blind,
+        filters=filters,
+        rubric=rubric,
+        session=session,  # type: ignore[arg-type]
+        adjudicate=adjudicate,
+    )
     app.run()
 
 
@@ -74,9 +83,15 @@ def review_command(
         str | None,
         typer.Option("--session", help="Grade the patches an audit session leases to you (its blinding applies)."),
     ] = None,
+    adjudicate: Annotated[
+        bool,
+        typer.Option("--adjudicate", help="Settle the session's disagreements (needs --session; a third person)."),
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """Grade patches: one key per verdict, blind by default; the verifier's verdict is revealed after yours."""
+    if adjudicate and session is None:
+        fail("--adjudicate needs --session NAME")
     engine = open_engine(db)
     info = None
     if session is not None:
@@ -94,7 +109,7 @@ def review_command(
     if bad:
         fail(f"--verdict takes pass, fail, error or unknown, not {', '.join(bad)}")
     filters = QueueFilter(models=tuple(model or ()), benchmarks=tuple(benchmark or ()), verifier_verdicts=verdicts)
-    _run_app(engine, reviewer_name(reviewer), blind, filters, _rubric(tags), info)
+    _run_app(engine, reviewer_name(reviewer), blind, filters, _rubric(tags), info, adjudicate)
 
 
 def sample_data_dir() -> Path:

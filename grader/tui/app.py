@@ -15,6 +15,7 @@ from grader.core.review import QueueFilter, rubric_tags
 from grader.core.sessions import SessionInfo
 from grader.tui.commands import REVIEW_COMMANDS
 from grader.tui.idle_gc import IdleCollector
+from grader.tui.screens.adjudicate import AdjudicationScreen
 from grader.tui.screens.review import ReviewScreen
 from grader.tui.widgets.diff_view import COLOUR_BUDGET
 
@@ -37,12 +38,14 @@ class GraderApp(App[None]):
         rubric: Iterable[str] | None = None,
         colour_budget: float | None = COLOUR_BUDGET,
         session: SessionInfo | None = None,
+        adjudicate: bool = False,
     ) -> None:
         """`colour_budget`: seconds of syntax colouring per paint (None: colour everything at once, as
         snapshot tests want)."""
         super().__init__()
         self.colour_budget = colour_budget
         self.session = session
+        self.adjudicate = adjudicate
         self.idle_collector = IdleCollector(self)
         self.engine = engine
         self.reviewer = reviewer
@@ -55,6 +58,10 @@ class GraderApp(App[None]):
         # Worker threads (saves, loads, statistics) hand the GIL back to the UI thread within a millisecond
         # instead of Python's default 5 ms, so a paint never waits behind a database call.
         sys.setswitchinterval(UI_SWITCH_INTERVAL_S)
+        if self.adjudicate:
+            assert self.session is not None, "adjudication needs a session"
+            self.push_screen(AdjudicationScreen(self.engine, session=self.session, adjudicator=self.reviewer))
+            return
         self.push_screen(
             ReviewScreen(
                 self.engine,

@@ -43,3 +43,39 @@ async def test_session_review_leases_one_patch_at_a_time(tmp_path: Path) -> None
     assert {session for _, session in rows} == {info.id}
     progress = session_progress(engine, info.id)
     assert (progress.items, progress.slots, progress.done) == (4, 8, 4)
+
+
+async def test_adjudication_screen_settles_disagreements(tmp_path: Path) -> None:
+    from grader.core.adjudication import adjudication_queue
+    from grader.core.assignment import claim_next, submit_session_verdict
+    from grader.tui.screens.adjudicate import AdjudicationScreen
+
+    engine = review_store(tmp_path / "g.db")
+    create_session(engine, "audit-2", SampleSpec(size=3, seed=1, overlap=2, reviewers=("ana", "ben")), created_by="x")
+    info = get_session(engine, "audit-2")
+    for reviewer, verdict in (("ana", "pass"), ("ben", "fail")):
+        while (patch_id := claim_next(engine, info.id, reviewer)) is not None:
+            submit_session_verdict(
+                engine,
+                session_id=info.id,
+                patch_id=patch_id,
+                reviewer=reviewer,
+                verdict=verdict,
+                note=f"{reviewer} says",
+            )
+    cases = adjudication_queue(engine, info.id)
+    assert len(cases) == 3
+    app = GraderApp(engine, reviewer="cy", session=info, adjudicate=True)
+    async with app.run_test(size=(110, 32)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, AdjudicationScreen)
+        await wait_until(pilot, lambda: screen.shown_patch_id is not None)
+        text = screen_text(app)
+        assert "ana" in text and "ben" in text and "ana says" in text
+        assert not any(name in text for name in MODEL_NAMES)
+        await pilot.press("f")
+        await wait_until(pilot, lambda: len(screen.adjudicated) == 1)
+    assert len(adjudication_queue(engine, info.id)) == 2
+    with engine.connect() as conn:
+        sources = conn.execute(select(Verdict.__table__.c.source).where(Verdict.__table__.c.source == "adjudication"))
+        assert len(sources.all()) == 1
