@@ -1,6 +1,13 @@
 """The `grader` command line: a thin client of grader.core (and of grader.tui for the screens)."""
 
-from grader.cli import data_commands, review_commands, session_commands, show_command, stats_commands
+from grader.cli import (
+    data_commands,
+    review_commands,
+    session_commands,
+    show_command,
+    stats_commands,
+    verifier_commands,
+)
 from grader.cli.app import app
 
 COMMAND_MODULES = (
@@ -9,6 +16,7 @@ COMMAND_MODULES = (
     session_commands,
     show_command,
     stats_commands,
+    verifier_commands,
 )  # importing registers them
 
 

@@ -236,6 +236,12 @@ def bulk_insert(conn: Connection, table: Table, keys: list[str], values: list[tu
     if conn.dialect.name != "sqlite":
         conn.execute(table.insert(), [dict(zip(keys, value, strict=True)) for value in values])
         return
+    compiled = table.insert().compile(dialect=conn.dialect, column_keys=keys)
+    # The compiled statement lists columns in table order, whatever the order of `keys`.
+    order = [keys.index(name) for name in (compiled.positiontup or [])]
+    if order != list(range(len(keys))):
+        values = [tuple(value[i] for i in order) for value in values]
+        keys = [keys[i] for i in order]
     processors = [(i, table.c[k].type.bind_processor(conn.dialect)) for i, k in enumerate(keys)]
     active = [(i, p) for i, p in processors if p is not None]
     if active:
@@ -246,5 +252,5 @@ def bulk_insert(conn: Connection, table: Table, keys: list[str], values: list[tu
                 cells[i] = process(cells[i])
             converted.append(tuple(cells))
         values = converted
-    sql = str(table.insert().compile(dialect=conn.dialect, column_keys=keys))
+    sql = str(compiled)
     conn.exec_driver_sql(sql, values)

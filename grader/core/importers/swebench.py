@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Engine, select
 
 from grader.core.db import bulk_write_transaction
+from grader.core.equivalence import normalised_hash
 from grader.core.importers.common import (
     BadInput,
     ImportReport,
@@ -102,6 +103,7 @@ class PatchRow(NamedTuple):
     content_hash: str
     line_count: int
     extra: str
+    norm_hash: str | None
 
 
 @dataclass(slots=True)
@@ -275,6 +277,7 @@ def parse_submission(
                 text.content_hash,
                 text.line_count,
                 row["extra"],
+                normalised_hash(row["raw_patch"], text.diff, text.kind),
             )
         )
     missing = set(outcomes) - set(by_id)

@@ -1,0 +1,111 @@
+"""Patch equivalence and `grader verifier-check`: identical patches per task, and the verifier against itself."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, update
+from typer.testing import CliRunner
+
+from grader.cli import app
+from grader.core.equivalence import normalise_patch, normalised_hash
+from grader.core.importers.swebench import find_predictions, find_results, import_swebench
+from grader.core.models import Patch
+from grader.core.verifier_check import backfill_norm_hashes, consistency_report, load_groups
+
+A = (
+    "diff --git a/x.py b/x.py\nindex 1234..5678 100644\n--- a/x.py\n+++ b/x.py\n"
+    "@@ -10,2 +10,2 @@ def f():\n-    a\n+    b\n"
+)
+
+
+def test_normalisation_drops_what_copies_differ_in() -> None:
+    moved = A.replace("@@ -10,2 +10,2 @@ def f():", "@@ -12,2 +12,2 @@").replace("index 1234..5678", "index 9..0")
+    crlf = A.replace("\n", "\r\n").replace("+    b", "+    b   ")
+    dated = A.replace("--- a/x.py", "--- a/x.py\t2024-01-01 00:00:00")
+    assert normalise_patch(moved) == normalise_patch(A) == normalise_patch(crlf) == normalise_patch(dated)
+    assert normalise_patch(A.replace("+    b", "+    c")) != normalise_patch(A)
+    assert normalise_patch(A.replace("+    b", "+   b")) != normalise_patch(A)  # indentation is a change
+    assert normalised_hash(None, None, "null") is None
+    assert normalised_hash("", "", "empty") is None
+    fenced = "Here it is:\n```diff\n" + A + "```\n"
+    assert normalised_hash(fenced, A, "extracted") == normalised_hash(A, None, "diff")
+
+
+def test_groups_on_the_hand_written_submissions(engine: Engine, data_dir: Path) -> None:
+    import_swebench(engine, data_dir / "subs")
+    report = consistency_report(load_groups(engine))
+    # calc-1: alpha verified (pass), beta verified (pass) and alpha lite (fail) hold the same fix;
+    # calc-2: alpha's fenced patch (fail) and lite alpha's plain one (pass) are the same change.
+    inconsistent = {g["instance_id"]: (g["passes"], g["fails"]) for g in report["groups"]}
+    assert inconsistent == {"acme__calc-1": (2, 1), "acme__calc-2": (1, 1)}
+    assert report["inconsistent_groups"] == 2
+    assert report["by_benchmark"]["swe-bench-verified"]["inconsistent_groups"] == 0
+
+
+def test_backfill_fills_hashes_of_older_imports(sqlite_engine: Engine, data_dir: Path) -> None:
+    import_swebench(sqlite_engine, data_dir / "subs")
+    with sqlite_engine.begin() as conn:
+        conn.execute(update(Patch.__table__).values(norm_hash=None))
+    assert backfill_norm_hashes(sqlite_engine) == 9  # 12 patches, 3 of them empty or null
+    assert backfill_norm_hashes(sqlite_engine) == 0
+    assert consistency_report(load_groups(sqlite_engine))["inconsistent_groups"] == 2
+
+
+def _independent_counts(root: Path) -> tuple[int, int, int]:
+    """The same definition written again, straight from the files: (patches, distinct, inconsistent)."""
+    fence = re.compile(r"```(?:diff|patch)?\n(.*?)```", re.S)
+    groups: dict[tuple[str, str], set[bool]] = defaultdict(set)
+    patches = 0
+    for preds in find_predictions(root):
+        text = preds.read_text()
+        rows = (
+            json.loads(text)
+            if text.lstrip().startswith("[")
+            else [json.loads(x) for x in text.splitlines() if x.strip()]
+        )
+        latest = {row["instance_id"]: row["model_patch"] for row in rows}
+        resolved = set(json.loads(find_results(preds).read_text())["resolved"])  # type: ignore[union-attr]
+        for instance, patch in latest.items():
+            if not patch or not patch.strip():
+                continue
+            body = patch
+            if not body.lstrip().startswith(("diff --git ", "--- ", "Index: ")):
+                match = fence.search(body)
+                start = re.search(r"^(diff --git |--- \S|Index: \S)", match.group(1) if match else body, re.M)
+                if start is not None:
+                    body = (match.group(1) if match else body)[start.start() :]
+            kept = []
+            for line in body.replace("\r\n", "\n").split("\n"):
+                line = line.rstrip()
+                if re.match(r"(index |diff --git )", line):
+                    continue
+                kept.append("@@" if line.startswith("@@") else re.sub(r"^((?:---|\+\+\+) [^\t]*)\t.*$", r"\1", line))
+            normal = "\n".join(kept).strip("\n")
+            if not normal:
+                continue
+            patches += 1
+            groups[(instance, hashlib.sha256(normal.encode("utf-8", "surrogatepass")).hexdigest())].add(
+                instance in resolved
+            )
+    return patches, len(groups), sum(1 for outcomes in groups.values() if len(outcomes) > 1)
+
+
+@pytest.mark.realdata
+def test_verifier_check_on_the_shared_data(shared_data: Path, tmp_path: Path) -> None:
+    db = str(tmp_path / "g.db")
+    runner = CliRunner()
+    assert runner.invoke(app, ["import", "swebench", str(shared_data / "swebench"), "--db", db]).exit_code == 0
+    result = runner.invoke(app, ["verifier-check", "--db", db, "--json", "-o", str(tmp_path / "groups.csv")])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    expected = _independent_counts(shared_data / "swebench")
+    assert (report["patches"], report["distinct"], report["inconsistent_groups"]) == expected
+    # The figures the audit that motivated this reported for the same data.
+    assert expected == (43680, 36181, 54)
+    assert (tmp_path / "groups.csv").read_text().count("\n") == 1 + sum(len(g["members"]) for g in report["groups"])
