@@ -39,6 +39,7 @@ def test_normalisation_drops_what_copies_differ_in() -> None:
 
 def test_groups_on_the_hand_written_submissions(engine: Engine, data_dir: Path) -> None:
     import_swebench(engine, data_dir / "subs")
+    assert backfill_norm_hashes(engine) == 9  # 12 patches, 3 of them empty or null
     report = consistency_report(load_groups(engine))
     # calc-1: alpha verified (pass), beta verified (pass) and alpha lite (fail) hold the same fix;
     # calc-2: alpha's fenced patch (fail) and lite alpha's plain one (pass) are the same change.

@@ -14,7 +14,6 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Engine, select
 
 from grader.core.db import bulk_write_transaction
-from grader.core.equivalence import normalised_hash
 from grader.core.importers.common import (
     BadInput,
     ImportReport,
@@ -277,7 +276,7 @@ def parse_submission(
                 text.content_hash,
                 text.line_count,
                 row["extra"],
-                normalised_hash(row["raw_patch"], text.diff, text.kind),
+                None,  # the normalised hash is computed on first use (grader.core.verifier_check.backfill_norm_hashes)
             )
         )
     missing = set(outcomes) - set(by_id)
