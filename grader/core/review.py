@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import Engine, func, select
 
 from grader.core.db import write_transaction
+from grader.core.equivalence import normalised_hash
 from grader.core.models import RETRACTED, Meta, Patch, Reveal, Reviewer, Submission, Task, Verdict
 from grader.core.patchtext import patch_diff
 from grader.core.store import current_verdicts_query, decode_tags
@@ -92,6 +93,7 @@ class PatchView:
     cost_usd: float | None
     mine: ReviewerVerdict | None
     revealed_at: datetime | None
+    identical_elsewhere: int = 0  # other submissions' patches for this task that are the same change
 
 
 def load_queue(engine: Engine, reviewer: str, filters: QueueFilter = QueueFilter()) -> ReviewQueue:
@@ -191,12 +193,16 @@ def load_patch_view(engine: Engine, patch_id: int, reviewer: str, names: dict[st
                 t.c.hints_text,
                 t.c.reference_patch,
                 t.c.test_patch,
+                p.c.norm_hash,
             )
             .join(s, s.c.id == p.c.submission_id)
             .join(t, t.c.id == p.c.task_id)
             .where(p.c.id == patch_id)
         ).one()
         mine, revealed_at = _reviewer_state(conn, patch_id, reviewer)
+        identical = _identical_elsewhere(
+            conn, row.id, row.instance_id, row.norm_hash, row.raw_patch, row.diff_text, row.patch_kind
+        )
     cost = None
     if row.input_cost_usd is not None or row.output_cost_usd is not None:
         cost = (row.input_cost_usd or 0.0) + (row.output_cost_usd or 0.0)
@@ -220,7 +226,24 @@ def load_patch_view(engine: Engine, patch_id: int, reviewer: str, names: dict[st
         cost_usd=cost,
         mine=mine,
         revealed_at=revealed_at,
+        identical_elsewhere=identical,
     )
+
+
+def _identical_elsewhere(  # type: ignore[no-untyped-def]
+    conn, patch_id: int, instance_id: str, digest: str | None, raw: str | None, diff_text: str | None, kind: str
+) -> int:
+    """How many other patches for the same task (in any benchmark) are the same change after normalisation."""
+    digest = digest or normalised_hash(raw, diff_text, kind)
+    if digest is None:
+        return 0
+    p, t = Patch.__table__, Task.__table__
+    others = conn.execute(
+        select(p.c.norm_hash, p.c.raw_patch, p.c.diff_text, p.c.patch_kind)
+        .join(t, t.c.id == p.c.task_id)
+        .where(t.c.instance_id == instance_id, p.c.id != patch_id)
+    ).all()
+    return sum(1 for other in others if (other[0] or normalised_hash(other[1], other[2], other[3])) == digest)
 
 
 def _reviewer_state(conn, patch_id: int, reviewer: str) -> tuple[ReviewerVerdict | None, datetime | None]:  # type: ignore[no-untyped-def]

@@ -127,6 +127,14 @@ def _agreement(mine: str, verifier: str) -> Part | None:
     return ("agree", "$success") if agree else ("DISAGREE", "bold $error")
 
 
+def _identical(view: PatchView) -> list[Part]:
+    """How many other models submitted this same change (a count only: no names, blind or not)."""
+    if not view.identical_elsewhere:
+        return []
+    others = view.identical_elsewhere
+    return [(f"  +{others} identical", "$accent")] if others else []
+
+
 class VerifierPanel(ContentPanel):
     """The verifier's verdict, hidden in blind mode until the reviewer has committed theirs."""
 
@@ -138,7 +146,13 @@ class VerifierPanel(ContentPanel):
         self.border_title = "Verifier"
 
     def show_hidden(self, view: PatchView) -> None:
-        self.show_parts((view.pseudonym, "bold"), "\n", ("Verifier: ", "dim"), ("hidden until you commit", "italic"))
+        self.show_parts(
+            (view.pseudonym, "bold"),
+            *_identical(view),
+            "\n",
+            ("Verifier: ", "dim"),
+            ("hidden until you commit", "italic"),
+        )
 
     def show_revealed(self, view: PatchView, mine: str | None, blind: bool) -> None:
         parts: list[Part] = [(view.pseudonym if blind else sanitize_line(view.model), "bold"), "\n"]
