@@ -162,30 +162,20 @@ class ReviewScreen(Screen[None]):
         seconds: float | None,
         revealed_before: bool,
     ) -> None:
+        given = {
+            "patch_id": view.patch_id,
+            "reviewer": self.reviewer,
+            "verdict": verdict,
+            "note": note,
+            "tags": tags,
+            "seconds_spent": seconds,
+            "revealed_before": revealed_before,
+        }
         try:
             if self.session is not None:
-                saved = submit_session_verdict(
-                    self.engine,
-                    session_id=self.session.id,
-                    patch_id=view.patch_id,
-                    reviewer=self.reviewer,
-                    verdict=verdict,
-                    note=note,
-                    tags=tags,
-                    seconds_spent=seconds,
-                    revealed_before=revealed_before,
-                ).saved
+                saved = submit_session_verdict(self.engine, session_id=self.session.id, **given).saved  # type: ignore[arg-type]
             else:
-                saved = record_verdict(
-                    self.engine,
-                    patch_id=view.patch_id,
-                    reviewer=self.reviewer,
-                    verdict=verdict,
-                    note=note,
-                    tags=tags,
-                    seconds_spent=seconds,
-                    revealed_before=revealed_before,
-                )
+                saved = record_verdict(self.engine, **given)
             revealed_at = None
             if self.blind and view.revealed_at is None and verdict != RETRACTED:
                 revealed_at = record_reveal(
