@@ -6,11 +6,17 @@ from textual.widget import Widget
 
 
 def paint_now(widget: Widget) -> None:
-    """Update the screen at once (what Textual's screen timer does on its next tick, up to 16.7 ms later).
+    """Update the screen as soon as the current action returns, instead of at the next 60 Hz tick.
 
     Call it at the end of an action whose result the user is waiting for: opening a patch, a page of diff.
+    (Inside an action Textual batches updates, so the paint is queued to run right after it.)
     """
     screen = widget.screen
     update = getattr(screen, "_on_timer_update", None)
-    if callable(update) and screen.is_current:
+    if callable(update):
+        screen.call_later(_update_if_current, screen, update)
+
+
+def _update_if_current(screen: object, update: object) -> None:
+    if getattr(screen, "is_current", False) and callable(update):
         update()

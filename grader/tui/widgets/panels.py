@@ -48,9 +48,10 @@ class ContentPanel(Static):
 
 
 class TaskPanel(ScrollView, can_focus=True):
-    """The task's problem statement, wrapped once per patch and painted line by line (the Line API).
+    """The task's problem statement, wrapped as far as the screen shows and painted line by line (Line API).
 
-    Showing a new task repaints these lines only: no layout pass over the screen, whatever the text's length.
+    Showing a new task wraps the paragraphs the panel can show now; the rest is wrapped just after the paint,
+    so a long problem statement costs a key press no more than a short one.
     """
 
     DEFAULT_CSS = """
@@ -59,9 +60,11 @@ class TaskPanel(ScrollView, can_focus=True):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self._text = Text()
+        self._paragraphs: list[Text] = []
+        self._next_paragraph = 0
         self._lines: list[Strip] = []
         self._wrapped_width = -1
+        self._generation = 0
         self.shown_text = ""  # plain text of what is shown (tests read it)
 
     def show_task(self, view: PatchView) -> None:
@@ -75,30 +78,54 @@ class TaskPanel(ScrollView, can_focus=True):
         if view.hints_text.strip():
             text.append("\n\nHints\n", style="bold")
             text.append(inert(view.hints_text.strip()), style="italic")
-        self._text = text
         self.shown_text = text.plain
-        self._wrapped_width = -1
+        self._paragraphs = list(text.split("\n", allow_blank=True))
+        self._generation += 1
+        self._restart_wrap()
         self.scroll_to(0, 0, animate=False, immediate=True)
-        self._wrap()
         self.refresh()
 
-    def _wrap(self) -> None:
-        width = self.scrollable_content_region.width - 2
-        if width <= 0 or width == self._wrapped_width:
+    def _restart_wrap(self) -> None:
+        self._lines = []
+        self._next_paragraph = 0
+        self._wrapped_width = self._text_width()
+        self._wrap_until(self.size.height + 4)
+        self.call_after_refresh(self._wrap_rest, self._generation)
+
+    def _text_width(self) -> int:
+        return self.scrollable_content_region.width - 2
+
+    def _wrap_until(self, line_count: int | None, *, resize: bool = True) -> None:
+        width = self._wrapped_width
+        if width <= 0:
             return
         console = self.app.console
-        lines = self._text.wrap(console, width)
-        self._lines = [Strip(list(line.render(console))) for line in lines]
-        self._wrapped_width = width
-        self.virtual_size = Size(width + 2, len(self._lines))
+        while self._next_paragraph < len(self._paragraphs) and (line_count is None or len(self._lines) < line_count):
+            paragraph = self._paragraphs[self._next_paragraph]
+            self._next_paragraph += 1
+            wrapped = paragraph.wrap(console, width) if paragraph.plain else [paragraph]
+            self._lines.extend(Strip(list(line.render(console))) for line in wrapped)
+        if resize:
+            remaining = sum(1 + len(p.plain) // width for p in self._paragraphs[self._next_paragraph :])
+            self.virtual_size = Size(width + 2, len(self._lines) + remaining)
+
+    def _wrap_rest(self, generation: int) -> None:
+        if generation == self._generation and self._next_paragraph < len(self._paragraphs):
+            self._wrap_until(None)
+            self.refresh()
 
     def on_resize(self) -> None:
-        self._wrap()
+        if self._text_width() != self._wrapped_width:
+            self._restart_wrap()
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         index = y + self.scroll_offset.y
         style = self.rich_style
+        if index >= len(self._lines) and self._next_paragraph < len(self._paragraphs):
+            # Scrolled past what is wrapped so far (before the rest was): wrap on, size it after the paint.
+            self._wrap_until(index + self.size.height, resize=False)
+            self.call_after_refresh(self._wrap_rest, self._generation)
         if index >= len(self._lines):
             return Strip.blank(width, style)
         segments = [Segment(" "), *self._lines[index]]
