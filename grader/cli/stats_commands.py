@@ -18,6 +18,8 @@ CONVENTIONS = (
     "items and cost sums over them. Tables: rows = verifier, columns = human. Intervals are 95% (Wilson for "
     "rates). Corrected pass rates cover every patch matching the filters, stratified by model x verifier "
     "verdict; items graded outside an audit session are treated as a simple random sample of their stratum. "
+    "With --session, they use the session's own recorded design (its strata and N_h, its sampled items "
+    "labelled from its verdicts); a group cutting across its strata is estimated as a domain. "
     "See docs/statistics.md."
 )
 BAR_WIDTH = 30
@@ -30,8 +32,9 @@ BenchmarkOption = Annotated[str | None, typer.Option("--benchmark", help="Only t
 
 def _load(
     db: str | None, models: list[str] | None, benchmark: str | None, session: str | None
-) -> tuple[Any, Any, dict[str, Any] | None]:
-    """The records and model names; with a session, only its verdicts, and pseudonyms while it is blind."""
+) -> tuple[Any, Any, dict[str, Any] | None, Any]:
+    """The records and model names; with a session, only its verdicts, pseudonyms while it is blind, and the
+    session's recorded design (the scope its corrected estimates are computed in)."""
     from grader.core.sessions import find_session, model_display_names
     from grader.core.stats_data import load_model_names
 
@@ -53,8 +56,12 @@ def _load(
             fail(f"no model named {', '.join(unknown)} in the store")
         names = [n for n in names if n in models]
     summary = None
+    scope = None
     if info is not None:
         from grader.core.adjudication import session_cases
+        from grader.core.stats_session import SessionScope, load_session_design
+
+        design = load_session_design(engine, info.id)
 
         split = [case for case in session_cases(engine, info.id) if case.disagreement]
         summary = {
@@ -66,12 +73,17 @@ def _load(
             "disagreements": len(split),
             "adjudicated": sum(1 for case in split if case.resolved),
         }
+        shown_models = frozenset(models) if models else None
         if info.models_hidden:
             shown = model_display_names(engine, info)
             for record in records:
                 record.model = shown.get(record.model, "Model ?")
             names = sorted({shown.get(name, "Model ?") for name in names})
-    return records, names, summary
+            design = design.renamed(shown)
+            if shown_models is not None:
+                shown_models = frozenset(shown.get(name, "Model ?") for name in shown_models)
+        scope = SessionScope(design, shown_models, benchmark)
+    return records, names, summary, scope
 
 
 def _records(engine: Any, models: list[str] | None, benchmark: str | None, session_id: int | None) -> Any:
@@ -104,8 +116,8 @@ def stats_command(
 
     if by is not None and by not in GROUPINGS:
         fail(f"unknown --by {by!r}: use one of {', '.join(GROUPINGS)}")
-    records, names, session_summary = _load(db, model, benchmark, session)
-    report = compute_report(records, model_names=names, by=by)
+    records, names, session_summary, scope = _load(db, model, benchmark, session)
+    report = compute_report(records, model_names=names, by=by, session=scope)
     report["filters"] = {"model": model or None, "benchmark": benchmark, "session": session}
     if session_summary is not None:
         report["session"] = session_summary
@@ -145,7 +157,7 @@ def plan_command(
 
     if not 0 < half_width < 1:
         fail("--half-width must be between 0 and 1, e.g. 0.05")
-    records, names, _ = _load(db, model, benchmark, None)
+    records, names, _, _ = _load(db, model, benchmark, None)
     tallies = tallies_by_model(StatColumns.from_records(records), names)
     plans = {name: plan_audit(tally.stratum_list(), half_width) for name, tally in tallies.items()}
     if as_json:
@@ -239,7 +251,10 @@ def number_text(value: float | None, reason: str | None, digits: int = 3) -> str
 def population_text(population: dict[str, Any]) -> str:
     if population["estimate"] is None:
         return f"— ({population['reason']})"
-    text = f"{percent(population['estimate'])} of N = {population['N']}"
+    if population.get("method") == "domain":
+        text = f"{percent(population['estimate'])} of ≈{population['N_domain']:.0f} (domain of N = {population['N']})"
+    else:
+        text = f"{percent(population['estimate'])} of N = {population['N']}"
     if population["se"] is None:
         return f"{text}  ({population['reason']})"
     return f"{text}  [{clip(population['ci_low']) * 100:.1f}, {clip(population['ci_high']) * 100:.1f}]"

@@ -1,7 +1,9 @@
 """Verifier-corrected pass rates for a whole imported set from an audited sample, and audit planning.
 
-Strata are model x binary verifier verdict. Audited (labelled) items of a stratum are treated as a simple
-random sample of it. Pure functions in plain Python; undefined figures are None with a reason.
+Strata are model x binary verifier verdict, or an audit session's own recorded strata. Audited (labelled)
+items of a stratum are treated as a simple random sample of it. A group that is not a union of the design's
+strata (a model, when the session was not stratified by model) is estimated as a domain of the stratified
+design (`domain_pass_rate`). Pure functions in plain Python; undefined figures are None with a reason.
 """
 
 from __future__ import annotations
@@ -22,10 +24,33 @@ class Stratum:
     population: int
     audited: int
     human_pass: int
+    # A session's stratum as (dimension, value) pairs; empty for the model x verifier strata of the whole store.
+    key: tuple[tuple[str, str], ...] = ()
 
     @property
     def name(self) -> str:
+        if self.key:
+            return ", ".join(f"{dimension} {value}" for dimension, value in self.key)
         return f"{self.model} / verifier {self.verifier}"
+
+    def as_json(self) -> dict[str, object]:
+        if not self.key:
+            return {
+                "model": self.model,
+                "verifier": self.verifier,
+                "N": self.population,
+                "n": self.audited,
+                "human_pass": self.human_pass,
+            }
+        values = dict(self.key)
+        return {
+            "stratum": values,
+            "model": values.get("model"),
+            "verifier": values.get("verdict"),
+            "N": self.population,
+            "n": self.audited,
+            "human_pass": self.human_pass,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +66,9 @@ class CorrectedEstimate:
     rogan_gladen: float | None
     reason: str | None
     strata: tuple[Stratum, ...]
+    # Domain estimates only: the estimated number of the domain's patches, N^_D = sum_h N_h a_h / n_h.
+    domain_size: float | None = None
+    domain: bool = False
 
     def as_json(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -51,17 +79,11 @@ class CorrectedEstimate:
             "ci_low": self.ci_low,
             "ci_high": self.ci_high,
             "rogan_gladen": self.rogan_gladen,
-            "strata": [
-                {
-                    "model": s.model,
-                    "verifier": s.verifier,
-                    "N": s.population,
-                    "n": s.audited,
-                    "human_pass": s.human_pass,
-                }
-                for s in self.strata
-            ],
+            "strata": [s.as_json() for s in self.strata],
         }
+        if self.domain:
+            out["method"] = "domain"
+            out["N_domain"] = self.domain_size
         if self.reason:
             out["reason"] = self.reason
         return out
@@ -97,7 +119,8 @@ def corrected_pass_rate(strata: Sequence[Stratum]) -> CorrectedEstimate:
             se_reason = se_reason or f"CI n/a: stratum {s.name} has one audited item of {s.population}"
             continue
         variance += weight**2 * (1 - s.audited / s.population) * share * (1 - share) / (s.audited - 1)
-    rogan_gladen = _design_weighted_rogan_gladen(strata, total)
+    binary = all(s.verifier in ("pass", "fail", "error") for s in strata)
+    rogan_gladen = _design_weighted_rogan_gladen(strata, total) if binary else None
     if se_reason:
         return CorrectedEstimate(total, audited, estimate, None, None, None, rogan_gladen, se_reason, strata)
     se = math.sqrt(variance) if variance > 0 else 0.0
@@ -123,6 +146,70 @@ def _design_weighted_rogan_gladen(strata: Sequence[Stratum], total: int) -> floa
     if youden == 0:
         return None
     return (apparent + specificity - 1) / youden
+
+
+@dataclass(frozen=True, slots=True)
+class DomainStratum:
+    """A design stratum seen from a domain that cuts across it (e.g. one model in a session not stratified by model).
+
+    `audited` counts every labelled sampled item of the stratum, `domain_audited` those in the domain and
+    `domain_pass` their human passes.
+    """
+
+    stratum: Stratum  # population N_h, audited n_h (all labelled items), human passes of the whole stratum
+    domain_audited: int
+    domain_pass: int
+
+
+def domain_pass_rate(strata: Sequence[DomainStratum], domain: str) -> CorrectedEstimate:
+    """The domain's human pass rate under the stratified design: a ratio estimator with its linearised variance.
+
+    R = sum_h (N_h/n_h) b_h / sum_h (N_h/n_h) a_h (a_h domain items among the n_h audited, b_h their passes);
+    with residuals e_i = d_i (y_i - R), V(R) = sum_h N_h^2 (1 - n_h/N_h) s_e,h^2 / n_h / N^_D^2, where
+    N^_D = sum_h N_h a_h / n_h (Cochran 1977, 5A.13; Sarndal, Swensson & Wretman 1992, 5.6 and 10.3). When
+    every stratum lies wholly in the domain this is exactly `corrected_pass_rate`. Undefined when a stratum has
+    patches but no audited item (its share of the domain is unknown) or no audited item is in the domain.
+    """
+    strata = tuple(d for d in strata if d.stratum.population > 0)
+    total = sum(d.stratum.population for d in strata)
+    audited = sum(d.stratum.audited for d in strata)
+    plain = tuple(d.stratum for d in strata)
+
+    def undefined(reason: str, size: float | None = None) -> CorrectedEstimate:
+        return CorrectedEstimate(total, audited, None, None, None, None, None, reason, plain, size, True)
+
+    if total == 0:
+        return undefined("no patches with a verifier verdict")
+    unaudited = [d.stratum for d in strata if d.stratum.audited == 0]
+    if unaudited:
+        first = unaudited[0]
+        more = f" (and {len(unaudited) - 1} more)" if len(unaudited) > 1 else ""
+        return undefined(f"stratum {first.name} has {first.population} patches, none audited{more}")
+    size = sum(d.stratum.population * d.domain_audited / d.stratum.audited for d in strata)
+    if size <= 0:
+        return undefined(f"no audited item of {domain}", 0.0)
+    estimate = sum(d.stratum.population * d.domain_pass / d.stratum.audited for d in strata) / size
+    variance = 0.0
+    se_reason = None
+    for d in strata:
+        s = d.stratum
+        if s.audited >= s.population:
+            continue  # a census stratum has no sampling error
+        if s.audited == 1:
+            se_reason = se_reason or f"CI n/a: stratum {s.name} has one audited item of {s.population}"
+            continue
+        # Residuals e_i = d_i (y_i - R): their sum and sum of squares from the counts.
+        e_sum = d.domain_pass - estimate * d.domain_audited
+        e_squares = d.domain_pass * (1 - estimate) ** 2 + (d.domain_audited - d.domain_pass) * estimate**2
+        spread = max(0.0, (e_squares - e_sum**2 / s.audited) / (s.audited - 1))
+        variance += s.population**2 * (1 - s.audited / s.population) * spread / s.audited
+    variance /= size**2
+    if se_reason:
+        return CorrectedEstimate(total, audited, estimate, None, None, None, None, se_reason, plain, size, True)
+    se = math.sqrt(variance) if variance > 0 else 0.0
+    return CorrectedEstimate(
+        total, audited, estimate, se, estimate - Z_95 * se, estimate + Z_95 * se, None, None, plain, size, True
+    )
 
 
 @dataclass(frozen=True, slots=True)

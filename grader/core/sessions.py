@@ -125,7 +125,8 @@ def create_session(engine: Engine, name: str, spec: SampleSpec, *, created_by: s
     with write_transaction(engine) as conn:
         if find_session(conn, name) is not None:
             raise SessionError(f"a session named {name!r} already exists")
-        drawn = draw_sample(load_candidates(conn, spec), spec)
+        candidates = load_candidates(conn, spec)
+        drawn = draw_sample(candidates, spec)
         now = utcnow()
         session_id = int(
             conn.execute(
@@ -163,7 +164,14 @@ def create_session(engine: Engine, name: str, spec: SampleSpec, *, created_by: s
         ]
         for start in range(0, len(slot_rows), INSERT_CHUNK):
             conn.execute(slots.insert(), slot_rows[start : start + INSERT_CHUNK])
-        _event(conn, session_id, "created", created_by, {"items": len(item_rows)})
+        # The whole design, also strata that drew no item (a --size below the number of strata), so the
+        # corrected estimates can say a stratum is unaudited instead of silently leaving it out.
+        frame: dict[str, list[int]] = {}
+        for candidate in candidates:
+            frame.setdefault(candidate.stratum, [0, 0])[0] += 1
+        for d in drawn:
+            frame[d.candidate.stratum][1] += 1
+        _event(conn, session_id, "created", created_by, {"items": len(item_rows), "strata": frame})
         created = find_session(conn, session_id)
     assert created is not None
     return created

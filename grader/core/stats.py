@@ -16,6 +16,7 @@ from grader.core.estimates import difference
 from grader.core.models import RETRACTED
 from grader.core.stats_columns import StatColumns, tallies_by_model, tallies_by_repo
 from grader.core.stats_data import HumanVerdict, ItemRecord
+from grader.core.stats_session import SessionScope
 from grader.core.tally import GroupTally, item_facts
 
 GROUPINGS = ("model", "repo", "tag", "session", "reviewer")
@@ -87,16 +88,19 @@ def tally_by(records: Iterable[ItemRecord], dimension: str) -> dict[str, GroupTa
     return dict(sorted(tallies.items()))
 
 
-def leaderboard(model_tallies: Mapping[str, GroupTally]) -> list[dict[str, Any]]:
+def leaderboard(
+    model_tallies: Mapping[str, GroupTally], populations: Mapping[str, dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
     """Per model: verifier pass rate vs corrected human pass rate, rank by each, and whether each model is
-    distinguishable from the next one down in the corrected ranking."""
+    distinguishable from the next one down in the corrected ranking. `populations` overrides the corrected
+    rates (a session's own design)."""
     rows = []
     for model, tally in model_tallies.items():
         rows.append(
             {
                 "model": model,
                 "verifier_pass_rate": tally.verifier_population_rate(),
-                "corrected_pass_rate": tally.population_summary(),
+                "corrected_pass_rate": (populations or {}).get(model) or tally.population_summary(),
             }
         )
     by_verifier = sorted(
@@ -127,10 +131,20 @@ def leaderboard(model_tallies: Mapping[str, GroupTally]) -> list[dict[str, Any]]
 
 
 def compute_report(
-    records: Sequence[ItemRecord], *, model_names: Iterable[str] = (), by: str | None = None
+    records: Sequence[ItemRecord],
+    *,
+    model_names: Iterable[str] = (),
+    by: str | None = None,
+    session: SessionScope | None = None,
 ) -> dict[str, Any]:
-    """The whole `grader stats --json` object: overall, by_model, leaderboard and the optional grouping."""
-    return report_from_columns(StatColumns.from_records(records), records, model_names=model_names, by=by)
+    """The whole `grader stats --json` object: overall, by_model, leaderboard and the optional grouping.
+
+    With `session`, every `population` (overall, per model, per repo) is estimated from the session's own
+    recorded design (grader.core.stats_session) instead of model x verifier strata over the store.
+    """
+    return report_from_columns(
+        StatColumns.from_records(records), records, model_names=model_names, by=by, session=session
+    )
 
 
 def report_from_columns(
@@ -139,18 +153,31 @@ def report_from_columns(
     *,
     model_names: Iterable[str] = (),
     by: str | None = None,
+    session: SessionScope | None = None,
 ) -> dict[str, Any]:
     """`compute_report` from the columnar form; tag, session and reviewer groupings also need the records."""
     model_tallies = tallies_by_model(columns, list(model_names))
     overall = merged(model_tallies.values())
+    by_model = {model: tally.summary() for model, tally in model_tallies.items()}
+    overall_summary = overall.summary()
+    populations = None
+    if session is not None:
+        overall_summary["population"] = session.population()
+        populations = {model: session.population(model=model) for model in by_model}
+        for model, summary in by_model.items():
+            summary["population"] = populations[model]
     report: dict[str, Any] = {
-        "overall": overall.summary(),
-        "by_model": {model: tally.summary() for model, tally in model_tallies.items()},
-        "leaderboard": leaderboard(model_tallies),
+        "overall": overall_summary,
+        "by_model": by_model,
+        "leaderboard": leaderboard(model_tallies, populations),
     }
     if by is not None and by != "model":
         groups = tallies_by_repo(columns) if by == "repo" else tally_by(records, by)
-        report["by"] = {"dimension": by, "groups": {key: tally.summary() for key, tally in groups.items()}}
+        summaries = {key: tally.summary() for key, tally in groups.items()}
+        if session is not None and by == "repo":
+            for key, summary in summaries.items():
+                summary["population"] = session.population(repo="" if key == "(no repo)" else key)
+        report["by"] = {"dimension": by, "groups": summaries}
     return report
 
 
