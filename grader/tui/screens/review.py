@@ -374,7 +374,7 @@ class ReviewScreen(Screen[None]):
         state = self._save_states.get(view.patch_id, "")
         if self._pending_note is not None or self._pending_tags is not None:
             state = "note/tags kept for your verdict" if mine is None else state
-        self.query_one(MinePanel).show_mine(mine.verdict if mine else None, note, tags, state, self._progress())
+        self.query_one(MinePanel).show_mine(mine.verdict if mine else None, note, tags, state)
 
     def _progress(self) -> str:
         if self.queue is None:

@@ -214,8 +214,9 @@ class MinePanel(ContentPanel):
     def on_mount(self) -> None:
         self.border_title = "You"
 
-    def show_mine(self, verdict: str | None, note: str, tags: tuple[str, ...], save_state: str, progress: str) -> None:
-        parts: list[Part] = [(progress, "bold"), "\n", ("Your verdict: ", "dim")]
+    def show_mine(self, verdict: str | None, note: str, tags: tuple[str, ...], save_state: str) -> None:
+        # Progress lives in the top bar: this panel repaints only when your verdict on the patch changes.
+        parts: list[Part] = [("Your verdict: ", "dim")]
         if verdict:
             parts.append((verdict.upper(), VERDICT_STYLES.get(verdict, "bold $warning")))
         else:
