@@ -208,7 +208,7 @@ class MinePanel(ContentPanel):
     """The reviewer's own verdict, note and tags on this patch, and the save state."""
 
     DEFAULT_CSS = """
-    MinePanel { border: round $accent-darken-1; padding: 0 1; height: 6; }
+    MinePanel { border: round $accent-darken-1; padding: 0 1; height: 5; }
     """
 
     def on_mount(self) -> None:
