@@ -16,7 +16,7 @@ from grader.core import models
 from grader.core.models import SCHEMA_VERSION, Meta
 
 ENV_DB = "GRADER_DB"
-APPEND_ONLY_TABLES = ("verdict", "reveal", "session_event")
+APPEND_ONLY_TABLES = ("verdict", "reveal", "session_event", "gold_answer")
 BUSY_TIMEOUT_MS = 10000
 
 

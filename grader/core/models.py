@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, Index, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 VERIFIER_VERDICTS = ("pass", "fail", "error", "unknown")
 HUMAN_VERDICTS = ("pass", "fail", "unsure")
 # A retraction supersedes a verdict and leaves the patch ungraded by that reviewer (undo).
 RETRACTED = "retracted"
+GOLD_ANSWERS = ("pass", "fail")
+# A gold mark whose answer is WITHDRAWN supersedes the earlier mark: the patch is no longer gold.
+WITHDRAWN = "withdrawn"
 PATCH_KINDS = ("diff", "extracted", "no_diff", "empty", "null")
 
 
@@ -163,6 +166,9 @@ class SessionItem(SQLModel, table=True):
     stratum_sample: int
     # The item's place in the session's shuffled order; reviewers' queues are permutations of it.
     position: int
+    # A known-answer item mixed into reviewers' queues: not part of the sample (stratum '{"gold": "gold"}',
+    # N_h = n_h = 0), never counted in the session's estimates.
+    gold: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, default=False, server_default=false()))
 
 
 class SessionAssignment(SQLModel, table=True):
@@ -190,6 +196,8 @@ class SessionAssignment(SQLModel, table=True):
     lease_expires_at: datetime | None = None
     done_at: datetime | None = None
     verdict_id: int | None = Field(default=None, foreign_key="verdict.id")
+    # A gold slot only this reviewer may claim (no foreign key: SQLite adds the column without a rebuild).
+    reserved_for: int | None = None
 
 
 class SessionEvent(SQLModel, table=True):
@@ -201,4 +209,18 @@ class SessionEvent(SQLModel, table=True):
     kind: str = Field(max_length=32)
     actor: str = Field(default="", max_length=200)
     detail: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class GoldAnswer(SQLModel, table=True):
+    """A lead's known answer for a patch. Append-only: a correction or a removal (WITHDRAWN) is a new row, and
+    the patch's latest row (highest id) is its current gold answer."""
+
+    __tablename__ = "gold_answer"
+    __table_args__ = (Index("ix_gold_answer_patch", "patch_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    patch_id: int = Field(foreign_key="patch.id")
+    answer: str = Field(max_length=16)
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    marked_by: str = Field(default="", max_length=200)
     created_at: datetime = Field(default_factory=utcnow)

@@ -10,10 +10,13 @@ import pytest
 from sqlalchemy import Engine, create_engine, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
-from grader.core.db import SchemaError, make_engine
+from grader.core.assignment import claim_next, submit_session_verdict
+from grader.core.db import SchemaError, make_engine, write_transaction
+from grader.core.gold import gold_answers, mark_gold
+from grader.core.migrate import HEAD_REVISION, _alembic_config
 from grader.core.models import SCHEMA_VERSION, Meta, Verdict
 from grader.core.sampling import SampleSpec
-from grader.core.sessions import create_session
+from grader.core.sessions import create_session, session_patches
 from grader.core.store import record_verdict
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -88,7 +91,7 @@ def test_v1_database_upgrades_in_place_and_keeps_its_data(v1_database: str) -> N
             tables = set(inspect(conn).get_table_names())
             verdicts = conn.execute(select(Verdict.__table__.c.note, Verdict.__table__.c.verdict)).all()
         assert version == str(SCHEMA_VERSION)
-        assert {"audit_session", "session_item", "session_assignment", "session_event"} <= tables
+        assert {"audit_session", "session_item", "session_assignment", "session_event", "gold_answer"} <= tables
         assert verdicts == [("kept", "fail")]
         # The append-only guards survive the upgrade and cover the new event table.
         for statement in ("UPDATE verdict SET note = 'x'", "DELETE FROM verdict"):
@@ -99,11 +102,14 @@ def test_v1_database_upgrades_in_place_and_keeps_its_data(v1_database: str) -> N
         record_verdict(engine, patch_id=1, reviewer="ben", verdict="pass", session_id=session.id)
         with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
             conn.exec_driver_sql("DELETE FROM session_event")
+        mark_gold(engine, patch_id=1, answer="fail", marked_by="lead")
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE gold_answer SET answer = 'pass'")
         # Opening again is a no-op.
         engine.dispose()
         engine = make_engine(v1_database)
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0002_audit_sessions"
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == HEAD_REVISION
     finally:
         engine.dispose()
 
@@ -136,3 +142,50 @@ def test_fresh_schema_matches_the_migrated_one(v1_database: str, tmp_path: Path)
     finally:
         migrated.dispose()
         fresh.dispose()
+
+
+def _upgrade_v1_to_v2(url: str) -> None:
+    """Bring a schema-1 database to schema 2 exactly as grader 2 did (Alembic up to 0002), and add a session."""
+    from alembic import command
+
+    raw = create_engine(url)
+    with write_transaction(raw) as conn:
+        config = _alembic_config(conn)
+        command.stamp(config, "0001_v1_baseline")
+        command.upgrade(config, "0002_audit_sessions")
+        conn.exec_driver_sql("UPDATE grader_meta SET value = '2' WHERE key = 'schema_version'")
+        conn.exec_driver_sql(
+            "INSERT INTO audit_session (name, spec, blind, overlap, created_by, created_at) "
+            "VALUES ('old', '{\"size\": 1}', true, 1, 'lead', '2024-01-02 00:00:00')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO session_item (session_id, patch_id, stratum, stratum_population, stratum_sample, position) "
+            "VALUES (1, 1, '{}', 1, 1, 0)"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO session_assignment (session_id, session_item_id, patch_id, position, slot) "
+            "VALUES (1, 1, 1, 0, 0)"
+        )
+    raw.dispose()
+
+
+def test_v2_database_upgrades_to_gold_items_and_keeps_its_sessions(v1_database: str) -> None:
+    _upgrade_v1_to_v2(v1_database)
+    engine = make_engine(v1_database)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(select(Meta.value).where(Meta.key == "schema_version")).scalar_one() == "3"
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == HEAD_REVISION
+            assert conn.execute(text("SELECT gold FROM session_item")).scalar_one() in (False, 0)
+            assert conn.execute(text("SELECT reserved_for FROM session_assignment")).scalar_one() is None
+        # The old session is still a sample of one patch that anyone may claim and grade.
+        assert [p.patch_id for p in session_patches(engine, 1)] == [1]
+        assert claim_next(engine, 1, "cy") == 1
+        submit_session_verdict(engine, session_id=1, patch_id=1, reviewer="cy", verdict="pass")
+        mark_gold(engine, patch_id=1, answer="pass", marked_by="lead")
+        with engine.connect() as conn:
+            assert gold_answers(conn) == {1: "pass"}
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.exec_driver_sql("DELETE FROM gold_answer")
+    finally:
+        engine.dispose()
