@@ -34,6 +34,10 @@ def create_command(
     reviewers: Annotated[str | None, typer.Option("--reviewers", help="a,b,c: only these may grade.")] = None,
     overlap: Annotated[int, typer.Option("--overlap", help="Distinct reviewers per patch.")] = 1,
     blind: Annotated[bool, typer.Option("--blind/--no-blind", help="Model names hidden until unblinded.")] = True,
+    gold_share: Annotated[
+        float,
+        typer.Option("--gold-share", help="Share of each reviewer's queue that is gold items (needs --reviewers)."),
+    ] = 0.0,
     by: ActorOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
@@ -52,6 +56,7 @@ def create_command(
         overlap=overlap,
         blind=blind,
         reviewers=_split([reviewers] if reviewers else None),
+        gold_share=gold_share,
     )
     engine = open_engine(db)
     try:
@@ -67,6 +72,12 @@ def create_command(
         f"session {name!r}: {progress['items']} patches in {len(report['strata'])} strata, "  # type: ignore[index]
         f"{overlap} reviewer(s) each ({progress['slots']} verdicts to give), seed {seed}"  # type: ignore[index]
     )
+    if gold_share:
+        gold: dict[str, int] = report["gold"]  # type: ignore[assignment]
+        if gold:
+            typer.echo("gold items per reviewer: " + ", ".join(f"{r} {n}" for r, n in gold.items()))
+        else:
+            typer.echo("warning: no gold item matches the session's filters outside its sample", err=True)
 
 
 @session_app.command("list")

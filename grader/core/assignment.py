@@ -123,6 +123,12 @@ def _session_row(conn: Connection, session_id: int, reviewer: str) -> int:
     return design[0]
 
 
+def _open_to(rid: int):  # type: ignore[no-untyped-def]
+    """Slots this reviewer may take: unreserved ones and the gold slots reserved for them."""
+    a = SessionAssignment.__table__
+    return or_(a.c.reserved_for.is_(None), a.c.reserved_for == rid)
+
+
 def _order_key(session_id: int, reviewer: str, items: int):  # type: ignore[no-untyped-def]
     a, b = queue_permutation(session_id, reviewer, items)
     return (SessionAssignment.__table__.c.position * a + b) % max(items, 1)
@@ -140,7 +146,10 @@ def claim_next(
         expires = now + timedelta(seconds=lease_seconds)
         a, other = SessionAssignment.__table__, SessionAssignment.__table__.alias("other")
         order = _order_key(session_id, reviewer, items)
-        claimable = or_(a.c.reviewer_id.is_(None), a.c.lease_expires_at <= now, a.c.reviewer_id == rid)
+        claimable = and_(
+            or_(a.c.reviewer_id.is_(None), a.c.lease_expires_at <= now, a.c.reviewer_id == rid),
+            _open_to(rid),
+        )
         mine_elsewhere = exists().where(
             other.c.session_item_id == a.c.session_item_id, other.c.reviewer_id == rid, other.c.id != a.c.id
         )
@@ -271,7 +280,7 @@ def submit_session_verdict(
 
 def _take_any_free_slot(conn: Connection, session_id: int, patch_id: int, rid: int, now) -> int | None:  # type: ignore[no-untyped-def]
     a = SessionAssignment.__table__
-    free = or_(a.c.reviewer_id.is_(None), a.c.lease_expires_at <= now)
+    free = and_(or_(a.c.reviewer_id.is_(None), a.c.lease_expires_at <= now), _open_to(rid))
     query = (
         select(a.c.id)
         .where(a.c.session_id == session_id, a.c.patch_id == patch_id, a.c.done_at.is_(None), free)
@@ -321,8 +330,10 @@ def reviewer_has_work(engine: Engine, session_id: int, reviewer: str) -> bool:
     with engine.connect() as conn:
         rid = conn.execute(select(r.c.id).where(r.c.name == reviewer)).scalar()
         query = select(func.count()).where(a.c.session_id == session_id, a.c.done_at.is_(None))
-        if rid is not None:
-            query = query.where(
+        if rid is None:
+            query = query.where(a.c.reserved_for.is_(None))
+        else:
+            query = query.where(_open_to(rid)).where(
                 ~exists().where(
                     and_(
                         other.c.session_item_id == a.c.session_item_id,
@@ -339,7 +350,9 @@ def session_progress(engine: Engine, session_id: int) -> SessionProgress:
     now = utcnow()
     items = SessionItem.__table__
     with engine.connect() as conn:
-        item_count = conn.execute(select(func.count()).where(items.c.session_id == session_id)).scalar_one()
+        item_count = conn.execute(
+            select(func.count()).where(items.c.session_id == session_id, items.c.gold.is_(False))
+        ).scalar_one()
         slots, done, leased = conn.execute(
             select(
                 func.count(),

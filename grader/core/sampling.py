@@ -44,6 +44,8 @@ class SampleSpec:
     blind: bool = True
     reviewers: tuple[str, ...] = ()
     extra: dict[str, object] = field(default_factory=dict)
+    # The share of each reviewer's queue that is gold items (known answers), drawn per reviewer.
+    gold_share: float = 0.0
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -69,6 +71,10 @@ class SampleSpec:
             raise SamplingError("--overlap must be at least 1")
         if self.reviewers and len(set(self.reviewers)) < self.overlap:
             raise SamplingError(f"--overlap {self.overlap} needs at least {self.overlap} distinct reviewers")
+        if not 0 <= self.gold_share < 1:
+            raise SamplingError("--gold-share must be at least 0 and below 1")
+        if self.gold_share and not self.reviewers:
+            raise SamplingError("--gold-share needs --reviewers: each reviewer gets gold items of their own")
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,3 +186,31 @@ def draw_sample(candidates: Sequence[Candidate], spec: SampleSpec) -> list[Drawn
             chosen.append((candidate, populations[key], sizes[key]))
     random.Random(f"grader-order:{spec.seed}").shuffle(chosen)
     return [DrawnItem(c, population, sample, position) for position, (c, population, sample) in enumerate(chosen)]
+
+
+def gold_per_reviewer(spec: SampleSpec, sample_size: int) -> int:
+    """Gold items per reviewer so that they are `gold_share` of the reviewer's expected queue.
+
+    A reviewer's expected share of the sample's slots is q = n·K/R; m gold items make m / (q + m) = share,
+    so m = round(share·q / (1 - share)), and at least 1 when a share is asked for.
+    """
+    if not spec.gold_share or not spec.reviewers:
+        return 0
+    reviewers = len(set(spec.reviewers))
+    expected = sample_size * spec.overlap / reviewers
+    return max(1, round(spec.gold_share * expected / (1 - spec.gold_share)))
+
+
+def draw_gold(pool: Sequence[Candidate], spec: SampleSpec, per_reviewer: int) -> dict[str, list[Candidate]]:
+    """Each reviewer's gold items: min(per_reviewer, pool) drawn from the pool with the session seed.
+
+    The pool is sorted by value (like the sample's candidates), so the draw is the same on any database.
+    """
+    ordered = sorted(pool, key=lambda c: c.sort_key)
+    take = min(per_reviewer, len(ordered))
+    return {
+        reviewer: sorted(
+            random.Random(f"grader-gold:{spec.seed}:{reviewer}").sample(ordered, take), key=lambda c: c.sort_key
+        )
+        for reviewer in sorted(set(spec.reviewers))
+    }

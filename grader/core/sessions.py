@@ -22,6 +22,7 @@ API for the review screen (every function takes an engine; each write is one sho
 from __future__ import annotations
 
 import json
+import random
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,6 +32,7 @@ from grader.core.db import write_transaction
 from grader.core.models import (
     AuditSession,
     Patch,
+    Reviewer,
     SessionAssignment,
     SessionEvent,
     SessionItem,
@@ -38,9 +40,20 @@ from grader.core.models import (
     Task,
     utcnow,
 )
-from grader.core.sampling import SampleSpec, SamplingError, draw_sample, load_candidates
+from grader.core.sampling import (
+    Candidate,
+    DrawnItem,
+    SampleSpec,
+    SamplingError,
+    draw_gold,
+    draw_sample,
+    gold_per_reviewer,
+    load_candidates,
+)
+from grader.core.store import reviewer_id
 
 INSERT_CHUNK = 1000
+GOLD_STRATUM = '{"gold": "gold"}'
 
 
 class SessionError(ValueError):
@@ -127,6 +140,7 @@ def create_session(engine: Engine, name: str, spec: SampleSpec, *, created_by: s
             raise SessionError(f"a session named {name!r} already exists")
         candidates = load_candidates(conn, spec)
         drawn = draw_sample(candidates, spec)
+        gold_for = _draw_gold(conn, candidates, drawn, spec)
         now = utcnow()
         session_id = int(
             conn.execute(
@@ -147,20 +161,53 @@ def create_session(engine: Engine, name: str, spec: SampleSpec, *, created_by: s
                 "stratum": d.candidate.stratum,
                 "stratum_population": d.stratum_population,
                 "stratum_sample": d.stratum_sample,
-                "position": d.position,
+                "gold": False,
             }
             for d in drawn
         ]
+        gold_items = sorted({c for picks in gold_for.values() for c in picks}, key=lambda c: c.sort_key)
+        gold_rows = [
+            {
+                "session_id": session_id,
+                "patch_id": c.patch_id,
+                "stratum": GOLD_STRATUM,
+                "stratum_population": 0,
+                "stratum_sample": 0,
+                "gold": True,
+            }
+            for c in gold_items
+        ]
+        # Gold items go to seeded places among the sample's order (which stays as drawn, relative to itself).
+        ordered = list(item_rows)
+        placer = random.Random(f"grader-gold-order:{spec.seed}")
+        for row in gold_rows:
+            ordered.insert(placer.randint(0, len(ordered)), row)
+        for position, row in enumerate(ordered):
+            row["position"] = position
+        item_rows = ordered
         items, slots = SessionItem.__table__, SessionAssignment.__table__
         for start in range(0, len(item_rows), INSERT_CHUNK):
             conn.execute(items.insert(), item_rows[start : start + INSERT_CHUNK])
         ids = conn.execute(
-            select(items.c.id, items.c.patch_id, items.c.position).where(items.c.session_id == session_id)
+            select(items.c.id, items.c.patch_id, items.c.position, items.c.gold).where(items.c.session_id == session_id)
         ).all()
+        # A gold item has one slot per reviewer who drew it, reserved for them.
+        holders: dict[int, list[int]] = {}
+        for reviewer in sorted(gold_for):
+            rid = reviewer_id(conn, reviewer)
+            for c in gold_for[reviewer]:
+                holders.setdefault(c.patch_id, []).append(rid)
         slot_rows = [
-            {"session_id": session_id, "session_item_id": i, "patch_id": p, "position": pos, "slot": k}
-            for i, p, pos in ids
-            for k in range(spec.overlap)
+            {
+                "session_id": session_id,
+                "session_item_id": i,
+                "patch_id": p,
+                "position": pos,
+                "slot": k,
+                "reserved_for": rid,
+            }
+            for i, p, pos, gold in ids
+            for k, rid in enumerate(holders[p] if gold else [None] * spec.overlap)
         ]
         for start in range(0, len(slot_rows), INSERT_CHUNK):
             conn.execute(slots.insert(), slot_rows[start : start + INSERT_CHUNK])
@@ -171,10 +218,41 @@ def create_session(engine: Engine, name: str, spec: SampleSpec, *, created_by: s
             frame.setdefault(candidate.stratum, [0, 0])[0] += 1
         for d in drawn:
             frame[d.candidate.stratum][1] += 1
-        _event(conn, session_id, "created", created_by, {"items": len(item_rows), "strata": frame})
+        detail: dict[str, object] = {"items": len(drawn), "strata": frame}
+        if spec.gold_share:
+            detail["gold"] = {reviewer: len(picks) for reviewer, picks in sorted(gold_for.items())}
+        _event(conn, session_id, "created", created_by, detail)
         created = find_session(conn, session_id)
     assert created is not None
     return created
+
+
+def _draw_gold(
+    conn: Connection, candidates: list[Candidate], drawn: list[DrawnItem], spec: SampleSpec
+) -> dict[str, list[Candidate]]:
+    """Each reviewer's gold items: current gold patches matching the filters and not in the sample."""
+    if not spec.gold_share:
+        return {}
+    from grader.core.gold import gold_answers
+
+    answers = gold_answers(conn)
+    sampled = {d.candidate.patch_id for d in drawn}
+    pool = [c for c in candidates if c.patch_id in answers and c.patch_id not in sampled]
+    return draw_gold(pool, spec, gold_per_reviewer(spec, len(drawn)))
+
+
+def gold_counts(engine: Engine, session_id: int) -> dict[str, int]:
+    """Reviewer -> the number of gold items mixed into their queue."""
+    a, r = SessionAssignment.__table__, Reviewer.__table__
+    query = (
+        select(r.c.name, func.count())
+        .select_from(a.join(r, r.c.id == a.c.reserved_for))
+        .where(a.c.session_id == session_id)
+        .group_by(r.c.name)
+        .order_by(r.c.name)
+    )
+    with engine.connect() as conn:
+        return {str(name): int(count) for name, count in conn.execute(query)}
 
 
 def close_session(engine: Engine, ref: str, *, actor: str) -> SessionInfo:
@@ -236,14 +314,14 @@ class SessionPatch:
 
 
 def session_patches(engine: Engine, session_id: int) -> list[SessionPatch]:
-    """The sampled patches in the session's order."""
+    """The sampled patches in the session's order (gold items are not part of the sample)."""
     i, p, s, t = SessionItem.__table__, Patch.__table__, Submission.__table__, Task.__table__
     query = (
         select(i.c.patch_id, t.c.instance_id, s.c.benchmark, s.c.name, i.c.stratum, i.c.position)
         .select_from(
             i.join(p, p.c.id == i.c.patch_id).join(s, s.c.id == p.c.submission_id).join(t, t.c.id == p.c.task_id)
         )
-        .where(i.c.session_id == session_id)
+        .where(i.c.session_id == session_id, i.c.gold.is_(False))
         .order_by(i.c.position)
     )
     with engine.connect() as conn:
@@ -255,7 +333,7 @@ def stratum_sizes(engine: Engine, session_id: int) -> list[tuple[str, int, int]]
     i = SessionItem.__table__
     query = (
         select(i.c.stratum, func.min(i.c.stratum_population), func.min(i.c.stratum_sample), func.count())
-        .where(i.c.session_id == session_id)
+        .where(i.c.session_id == session_id, i.c.gold.is_(False))
         .group_by(i.c.stratum)
         .order_by(i.c.stratum)
     )
@@ -280,7 +358,8 @@ def session_report(engine: Engine, info: SessionInfo) -> dict[str, object]:
     cases = {case.patch_id: case for case in session_cases(engine, info.id)}
     strata_by_key = {}
     patches = []
-    for patch in session_patches(engine, info.id):
+    sampled = session_patches(engine, info.id)
+    for patch in sampled:
         case = cases[patch.patch_id]
         patches.append(
             {
@@ -299,7 +378,8 @@ def session_report(engine: Engine, info: SessionInfo) -> dict[str, object]:
             "population": population,
             "sample": sample,
         }
-    disagreements = [c for c in cases.values() if c.disagreement]
+    in_sample = {patch.patch_id for patch in sampled}
+    disagreements = [c for c in cases.values() if c.disagreement and c.patch_id in in_sample]
     return {
         "name": info.name,
         "id": info.id,
@@ -318,6 +398,7 @@ def session_report(engine: Engine, info: SessionInfo) -> dict[str, object]:
             "leased": progress.leased,
             "free": progress.free,
         },
+        "gold": gold_counts(engine, info.id),
         "disagreements": {
             "count": len(disagreements),
             "resolved": sum(1 for c in disagreements if c.resolved),

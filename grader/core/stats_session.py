@@ -185,7 +185,8 @@ def load_session_design(engine: Engine, session_id: int) -> SessionDesign:
         .select_from(
             i.join(p, p.c.id == i.c.patch_id).join(s, s.c.id == p.c.submission_id).join(t, t.c.id == p.c.task_id)
         )
-        .where(i.c.session_id == session_id)
+        # Gold items are mixed into reviewers' queues but are not part of the sample.
+        .where(i.c.session_id == session_id, i.c.gold.is_(False))
         .order_by(i.c.position)
     )
     current = current_verdicts_query().subquery()
