@@ -2,6 +2,7 @@
 
 from grader.cli import (
     data_commands,
+    gold_commands,
     review_commands,
     session_commands,
     show_command,
@@ -12,6 +13,7 @@ from grader.cli.app import app
 
 COMMAND_MODULES = (
     data_commands,
+    gold_commands,
     review_commands,
     session_commands,
     show_command,

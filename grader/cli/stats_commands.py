@@ -109,9 +109,14 @@ def stats_command(
             "the session is unblinded.",
         ),
     ] = None,
+    gold_threshold: Annotated[
+        float,
+        typer.Option("--gold-threshold", help="Flag a reviewer whose accuracy on gold items is below this."),
+    ] = 0.8,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
+    from grader.cli.gold_commands import reviewer_accuracy_json, reviewers_text
     from grader.core.stats import GROUPINGS, compute_report
 
     if by is not None and by not in GROUPINGS:
@@ -121,6 +126,7 @@ def stats_command(
     report["filters"] = {"model": model or None, "benchmark": benchmark, "session": session}
     if session_summary is not None:
         report["session"] = session_summary
+    report["reviewers"] = reviewer_accuracy_json(db, session, session_summary, gold_threshold)
     if as_json:
         typer.echo(json.dumps(report, allow_nan=False))
         return
@@ -138,6 +144,7 @@ def stats_command(
             f"{session_summary['adjudicated']} adjudicated; {hidden}\n"
         )
     typer.echo(render_report(report))
+    typer.echo(reviewers_text(report["reviewers"], gold_threshold))
 
 
 @app.command("plan")
