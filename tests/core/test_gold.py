@@ -67,7 +67,7 @@ def test_gold_add_import_list_remove(engine: Engine, tmp_path: Path) -> None:
     assert "no patch of model" in _run(
         engine, "gold", "add", "--task", "nope", "--model", "model-1", "--answer", "pass", code=1
     )
-    assert "Gold" not in _run(engine, "gold", "list")  # text listing works
+    assert "synth__repo-2  model-1" in _run(engine, "gold", "list")
     # Import: a transaction; a bad row names file and line, and nothing of the file is kept.
     good = tmp_path / "gold.csv"
     good.write_text(
