@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, select
 
-from grader.core.models import RETRACTED, Patch, Reviewer, Submission, Task
+from grader.core.models import RETRACTED, Patch, Reviewer, SessionItem, Submission, Task
 from grader.core.store import current_verdicts_query, decode_tags
 
 ADJUDICATION_SOURCE = "adjudication"
@@ -59,10 +59,11 @@ def load_stat_records(
 ) -> list[ItemRecord]:
     """Every patch matching the filters, with its reviewers' current verdicts.
 
-    `session_id` keeps only verdicts given in that audit session; the patches (the population) stay all
-    patches matching the model and benchmark filters.
+    `session_id` keeps only verdicts given in that audit session, on its sampled patches (not on the gold
+    items mixed into its queues); the patches (the population) stay all patches matching the filters.
     """
     p, s, t, r = Patch.__table__, Submission.__table__, Task.__table__, Reviewer.__table__
+    i = SessionItem.__table__
     patch_query = select(
         p.c.id,
         s.c.name,
@@ -92,7 +93,9 @@ def load_stat_records(
         patch_query = patch_query.where(s.c.benchmark == benchmark)
         verdict_query = verdict_query.where(s.c.benchmark == benchmark)
     if session_id is not None:
-        verdict_query = verdict_query.where(current.c.session_id == session_id)
+        # Gold items mixed into the session's queues are not part of its sample (docs/sessions.md).
+        gold = select(i.c.patch_id).where(i.c.session_id == session_id, i.c.gold.is_(True))
+        verdict_query = verdict_query.where(current.c.session_id == session_id, current.c.patch_id.not_in(gold))
     with engine.connect() as conn:
         records = {
             int(row[0]): ItemRecord(

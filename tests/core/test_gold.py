@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
@@ -293,3 +294,16 @@ def test_gold_items_leave_the_session_estimates_unchanged(engine: Engine) -> Non
     shown = [json.loads(_run(engine, "stats", "--session", name, "--json")) for name in ("plain", "mixed")]
     figures = [{k: v for k, v in r["overall"]["population"].items() if k != "design"} for r in shown]
     assert figures[0] == figures[1] and figures[0]["estimate"] is not None
+    # The session's agreement figures leave gold items out too (their verdicts were wrong on purpose).
+    plain_report, mixed_report = (_without_design(r) for r in shown)
+    assert plain_report["overall"] == mixed_report["overall"]
+    assert plain_report["by_model"] == mixed_report["by_model"]
+
+
+def _without_design(value: Any) -> Any:
+    """The report without its `design` blocks (they name the session)."""
+    if isinstance(value, dict):
+        return {k: _without_design(v) for k, v in value.items() if k != "design"}
+    if isinstance(value, list):
+        return [_without_design(v) for v in value]
+    return value
