@@ -161,14 +161,14 @@ def reviewers_text(rows: list[dict[str, object]], threshold: float) -> str:
         return "\nReviewers on gold items: no verdicts on gold items (grader gold add/import)."
     lines = [
         f"\nReviewers on gold items (unsure counts as wrong; flagged below {threshold:.0%}; 95% Wilson intervals)",
-        f"{'reviewer':<20} {'accuracy':<24} {'first third':<24} {'last third':<24}",
+        f"{'reviewer':<20} {'accuracy':<24} {'first third':<24} last third",
     ]
     for row in rows:
         drift = row["drift"]
         accuracy = row["accuracy"]
         lines.append(
             f"{str(row['reviewer'])[:20]:<20} {_rate_text(accuracy):<24} "  # type: ignore[arg-type]
-            f"{_rate_text(drift['first_third']):<24} {_rate_text(drift['last_third']):<24}"  # type: ignore[index]
+            f"{_rate_text(drift['first_third']):<24} {_rate_text(drift['last_third'])}"  # type: ignore[index]
         )
         if row["flagged"]:
             lines.append(f"  ! {row['reason']}")

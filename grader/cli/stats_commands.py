@@ -63,7 +63,10 @@ def _load(
 
         design = load_session_design(engine, info.id)
 
-        split = [case for case in session_cases(engine, info.id) if case.disagreement]
+        from grader.core.sessions import session_patches
+
+        sampled = {patch.patch_id for patch in session_patches(engine, info.id)}  # gold items are not
+        split = [case for case in session_cases(engine, info.id) if case.disagreement and case.patch_id in sampled]
         summary = {
             "name": info.name,
             "id": info.id,
