@@ -6,6 +6,8 @@ database can sort by it. A claim takes a free slot (or one whose lease has expir
 holds no slot on; the unique (item, reviewer) constraint makes "K distinct reviewers" a database fact. On
 PostgreSQL the slot is locked with FOR UPDATE SKIP LOCKED; on SQLite the claim is a short BEGIN IMMEDIATE
 transaction. Lock timeouts, serialization failures and lost races are retried here, never shown to the reviewer.
+A gold item's slots are each reserved for one reviewer (`reserved_for`): only they can claim it, through the
+same path and in the same order as every other patch.
 """
 
 from __future__ import annotations
