@@ -55,7 +55,7 @@ def session_cases(engine: Engine, session_id: int) -> list[AdjudicationCase]:
         .select_from(
             i.join(p, p.c.id == i.c.patch_id).join(s, s.c.id == p.c.submission_id).join(t, t.c.id == p.c.task_id)
         )
-        .where(i.c.session_id == session_id)
+        .where(i.c.session_id == session_id, i.c.gold.is_(False))  # gold items have a known answer
         .order_by(i.c.position)
     )
     verdicts_query = (

@@ -109,7 +109,8 @@ def iter_export_rows(
         from grader.core.sessions import model_display_names
 
         items = SessionItem.__table__
-        query = query.where(p.c.id.in_(select(items.c.patch_id).where(items.c.session_id == session.id)))
+        sampled = select(items.c.patch_id).where(items.c.session_id == session.id, items.c.gold.is_(False))
+        query = query.where(p.c.id.in_(sampled))  # gold items mixed into queues are not part of the sample
         cases = {case.patch_id: case for case in session_cases(engine, session.id)}
         shown = model_display_names(engine, session) if session.models_hidden else {}
     with engine.connect() as conn:

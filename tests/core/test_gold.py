@@ -148,6 +148,14 @@ def test_gold_share_mixes_gold_into_each_reviewers_queue(engine: Engine) -> None
         assert len(claimed[reviewer]) == len(set(claimed[reviewer]))
     per_sample_patch = Counter(p for r in reviewers for p in claimed[r] if p in sample)
     assert set(per_sample_patch.values()) == {2} and set(per_sample_patch) == sample
+    # Exports and the adjudication queue of the session hold the sample only, never the gold mixed in.
+    from grader.core.adjudication import session_cases
+    from grader.core.export import iter_export_rows
+    from grader.core.sessions import get_session
+
+    assert {c.patch_id for c in session_cases(engine, session.id)} == sample
+    exported = list(iter_export_rows(engine, include_patch=False, session=get_session(engine, "g")))
+    assert len({(r["task_id"], r["model"]) for r in exported}) == len(sample)
     # Reproducible: the same spec and seed give the same sample and the same gold per reviewer.
     again = create_session(engine, "g2", spec)
     assert {p.patch_id for p in session_patches(engine, again.id)} == sample
