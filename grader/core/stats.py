@@ -249,3 +249,9 @@ class LiveStats:
     @property
     def models(self) -> list[str]:
         return list(self._by_model)
+
+    def largest_models(self, count: int) -> list[str]:
+        """The `count` models with the most labelled items (a cheap count; no summary is computed)."""
+        sizes = {model: sum(tally.table) for model, tally in self._by_model.items()}
+        ranked = sorted((model for model, size in sizes.items() if size), key=lambda m: (-sizes[m], m))
+        return ranked[:count]

@@ -45,6 +45,7 @@ from grader.tui.widgets.panels import LastPanel, MinePanel, StatsPanel, TaskPane
 from grader.tui.widgets.review_diff import ReviewDiffView
 
 LEASE_RENEW_EVERY_S = 300.0  # a patch on screen keeps its lease (default 30 min) while the reviewer reads
+STATS_PANEL_MODELS = 4  # the live panel lists the models with the most labelled items
 PREFETCH_AHEAD = 3  # patches loaded ahead of the reviewer, so the next one shows without waiting
 CACHE_SIZE = 64
 
@@ -226,7 +227,9 @@ class ReviewScreen(Screen[None]):
         gc.freeze()
         with self._live_lock:
             self._live = live
-            self.post_message(StatsUpdated(live.summary(), {m: live.summary(m) for m in live.models}))
+            self.post_message(
+                StatsUpdated(live.summary(), {m: live.summary(m) for m in live.largest_models(STATS_PANEL_MODELS)})
+            )
 
     @work(thread=True, group="stats-update")
     def update_stats_worker(self, patch_id: int, verdict: str, tags: tuple[str, ...]) -> None:
@@ -237,7 +240,9 @@ class ReviewScreen(Screen[None]):
                 overall = self._live.apply_verdict(patch_id, self.reviewer, verdict, tags=tags)
             except KeyError:
                 return  # a patch outside the loaded set
-            self.post_message(StatsUpdated(overall, {m: self._live.summary(m) for m in self._live.models}))
+            self.post_message(
+                StatsUpdated(overall, {m: self._live.summary(m) for m in self._live.largest_models(STATS_PANEL_MODELS)})
+            )
 
     # -- message handlers ---------------------------------------------------------------------------------
     @on(QueueLoaded)
