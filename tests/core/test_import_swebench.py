@@ -14,8 +14,10 @@ from grader.core.models import ImportRecord, Patch, Submission, Task
 
 def _patches(engine: Engine) -> dict[tuple[str, str, str], dict[str, object]]:
     p, s, t = Patch.__table__, Submission.__table__, Task.__table__
-    query = select(s.c.benchmark, s.c.name, t.c.instance_id, p).join(s, s.c.id == p.c.submission_id).join(
-        t, t.c.id == p.c.task_id
+    query = (
+        select(s.c.benchmark, s.c.name, t.c.instance_id, p)
+        .join(s, s.c.id == p.c.submission_id)
+        .join(t, t.c.id == p.c.task_id)
     )
     with engine.connect() as conn:
         return {(r.benchmark, r.name, r.instance_id): dict(r._mapping) for r in conn.execute(query)}
@@ -127,3 +129,20 @@ def test_repo_from_instance_id() -> None:
     assert repo_from_instance_id("astropy__astropy-12907") == "astropy/astropy"
     assert repo_from_instance_id("scikit-learn__scikit-learn-10297") == "scikit-learn/scikit-learn"
     assert repo_from_instance_id("weird") == ""
+
+
+def test_a_bad_row_in_a_large_folder_names_its_file_and_line(engine: Engine, data_dir: Path, tmp_path: Path) -> None:
+    """Enough submissions to parse in the worker process: the error still names file and line, nothing lands."""
+    import shutil
+
+    root = tmp_path / "verified"
+    for index in range(5):
+        shutil.copytree(data_dir / "subs" / "verified" / "alpha_agent", root / f"sub{index}")
+    bad = root / "sub3" / "all_preds.jsonl"
+    bad.write_text(bad.read_text() + '{"instance_id": "acme__calc-9", "model_patch": \n')
+    with pytest.raises(BadInput) as caught:
+        import_swebench(engine, root)
+    assert caught.value.path == str(bad) and caught.value.line == 6
+    assert _count(engine, Patch.__table__) == 0
+    report = import_swebench(engine, root, skip_bad=True)
+    assert report.added["patches"] == 20 and len(report.skipped) == 1

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
-import multiprocessing
-import queue
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -27,6 +25,8 @@ from grader.core.importers.common import (
     read_text,
     record_import,
 )
+from grader.core.importers.parse_ahead import parsed_in_order
+from grader.core.importers.swebench_results import Outcome, parse_results
 from grader.core.models import Patch, Submission, Task, utcnow
 from grader.core.patchtext import classify_patch
 
@@ -42,29 +42,6 @@ BENCHMARK_FOLDERS = {
 }
 DEFAULT_BENCHMARK = "swe-bench"
 
-# Experiments-style results.json lists, in order of precedence, with the raw status and verdict they mean.
-# An id that appears in none of them was submitted and not resolved: the leaderboard counts it as a fail.
-EXPERIMENT_LISTS: tuple[tuple[str, str], ...] = (
-    ("resolved", "pass"),
-    ("no_generation", "fail"),
-    ("no_apply", "fail"),
-    ("install_fail", "error"),
-    ("reset_failed", "error"),
-    ("test_errored", "error"),
-    ("test_timeout", "error"),
-    ("no_logs", "error"),
-    ("applied", "fail"),
-    ("with_logs", "fail"),
-    ("generated", "fail"),
-)
-# Run report (schema 2) id lists.
-RUN_REPORT_LISTS: tuple[tuple[str, str, str], ...] = (
-    ("resolved_ids", "resolved", "pass"),
-    ("unresolved_ids", "unresolved", "fail"),
-    ("empty_patch_ids", "empty_patch", "fail"),
-    ("error_ids", "error", "error"),
-    ("incomplete_ids", "incomplete", "unknown"),
-)
 TOKEN_KEYS = {
     "input_tokens": ("input_tokens", "prompt_tokens"),
     "output_tokens": ("output_tokens", "completion_tokens"),
@@ -76,14 +53,6 @@ COST_KEYS = {
 CORE_KEYS = {"instance_id", "model_patch", "model_name_or_path"}
 NUMBER_KEYS = {key for keys in (*TOKEN_KEYS.values(), *COST_KEYS.values()) for key in keys}
 MAX_EXTRA_VALUE = 2000
-PARALLEL_MIN_SUBMISSIONS = 4
-PARSE_AHEAD = 4  # parsed submissions waiting to be written, at most
-
-
-@dataclass(slots=True)
-class Outcome:
-    status: str
-    verdict: str
 
 
 class PatchRow(NamedTuple):
@@ -140,68 +109,6 @@ def find_results(predictions: Path) -> Path | None:
         candidate = predictions.parent / name
         if candidate.is_file():
             return candidate
-    return None
-
-
-def parse_results(path: Path) -> tuple[dict[str, Outcome], str]:
-    """Harness outcomes by instance id, and the name of the format they came in."""
-    text, _ = read_text(path)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadInput(path, exc.lineno, f"not valid JSON: {exc.msg}") from exc
-    if not isinstance(data, dict):
-        raise BadInput(path, 1, "results must be a JSON object of id lists")
-    outcomes: dict[str, Outcome] = {}
-    if any(key.endswith("_ids") for key in data):
-        for key, status, verdict in RUN_REPORT_LISTS:
-            for iid in _id_list(path, data, key):
-                outcomes.setdefault(iid, Outcome(status, verdict))
-        for iid in _id_list(path, data, "completed_ids"):
-            outcomes.setdefault(iid, Outcome("unresolved", "fail"))
-        return outcomes, "run_report"
-    if data and all(isinstance(v, dict) for v in data.values()):
-        for iid, report in data.items():
-            outcomes[iid] = _per_instance_outcome(report)
-        return outcomes, "per_instance"
-    known = {key for key, _ in EXPERIMENT_LISTS}
-    if "resolved" not in data:
-        raise BadInput(path, 1, "no 'resolved' list and no '*_ids' lists: not a SWE-bench results file")
-    for key, verdict in EXPERIMENT_LISTS:
-        for iid in _id_list(path, data, key):
-            status = "unresolved" if key in ("applied", "with_logs", "generated") else key
-            outcomes.setdefault(iid, Outcome(status, verdict))
-    unknown_lists = sorted(k for k, v in data.items() if k not in known and isinstance(v, list))
-    for key in unknown_lists:
-        for iid in _id_list(path, data, key):
-            outcomes.setdefault(iid, Outcome(key, "fail"))
-    return outcomes, "experiments"
-
-
-def _per_instance_outcome(report: dict[str, Any]) -> Outcome:
-    if report.get("resolved"):
-        return Outcome("resolved", "pass")
-    if report.get("patch_exists") is False or report.get("patch_is_None"):
-        return Outcome("empty_patch", "fail")
-    if report.get("patch_successfully_applied") is False:
-        return Outcome("no_apply", "fail")
-    return Outcome("unresolved", "fail")
-
-
-def _id_list(path: Path, data: dict[str, Any], key: str) -> list[str]:
-    value = data.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise BadInput(path, _line_of_key(path, key), f"'{key}' must be a list of instance ids")
-    return value
-
-
-def _line_of_key(path: Path, key: str) -> int | None:
-    try:
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if f'"{key}"' in line:
-                return number
-    except (OSError, UnicodeDecodeError):
-        return None
     return None
 
 
@@ -398,7 +305,9 @@ def import_swebench(
         report.already_imported = [str(file) for file, _, fp in plans if fp in known]
         todo = [plan for plan in plans if plan[2] not in known]
         task_cache: dict[str, dict[str, int]] = {}
-        for sub in _parsed_in_order(todo, model, benchmark, errors):
+        parse = functools.partial(_parse_one, model=model, benchmark=benchmark, skip_bad=errors.skip_bad)
+        for sub, skipped in parsed_in_order(todo, parse):
+            errors.report.skipped.extend(skipped)
             task_ids = _ensure_tasks(conn, sub, task_cache, report)
             added = _insert_submission(conn, sub, task_ids, report)
             record_import(conn, KIND, sub.fingerprint, sub.source, added)
@@ -408,7 +317,7 @@ def import_swebench(
 
 
 def _parse_one(
-    plan: tuple[Path, Path | None, str], model: str | None, benchmark: str | None, skip_bad: bool
+    plan: tuple[Path, Path | None, str], *, model: str | None, benchmark: str | None, skip_bad: bool
 ) -> tuple[ParsedSubmission, list[SkippedRow]]:
     """Parse one submission (in a worker process); bad rows come back as a list."""
     file, outcome, fp = plan
@@ -417,64 +326,6 @@ def _parse_one(
         file, results=outcome, name=model, benchmark=benchmark, errors=RowErrors(skip_bad, local), fingerprint_=fp
     )
     return sub, local.skipped
-
-
-def _parsed_in_order(
-    plans: list[tuple[Path, Path | None, str]], model: str | None, benchmark: str | None, errors: RowErrors
-) -> Iterator[ParsedSubmission]:
-    """Parsed submissions in order.
-
-    With many of them, a forked worker process parses ahead while this process writes: parsing is pure
-    Python and writing is SQLite, so two cores share the work. No thread runs in this process, because a
-    second thread here would fight SQLite's writer for the GIL on every row.
-    """
-    if len(plans) < PARALLEL_MIN_SUBMISSIONS or "fork" not in multiprocessing.get_all_start_methods():
-        for plan in plans:
-            sub, skipped = _parse_one(plan, model, benchmark, errors.skip_bad)
-            errors.report.skipped.extend(skipped)
-            yield sub
-        return
-    context = multiprocessing.get_context("fork")
-    results = context.Queue(maxsize=PARSE_AHEAD)
-    worker = context.Process(
-        target=_parse_worker, args=(plans, model, benchmark, errors.skip_bad, results), daemon=True
-    )
-    worker.start()
-    try:
-        for _ in plans:
-            status, payload = _next_result(results, worker)
-            if status == "error":
-                raise payload
-            sub, skipped = payload
-            errors.report.skipped.extend(skipped)
-            yield sub
-    finally:
-        if worker.is_alive():
-            worker.terminate()
-        worker.join()
-        results.close()
-
-
-def _next_result(results: Any, worker: Any) -> tuple[str, Any]:
-    while True:
-        try:
-            return results.get(timeout=0.5)
-        except queue.Empty:
-            if not worker.is_alive():
-                raise RuntimeError(f"the parsing process died (exit code {worker.exitcode})") from None
-
-
-def _parse_worker(
-    plans: list[tuple[Path, Path | None, str]], model: str | None, benchmark: str | None, skip_bad: bool, results: Any
-) -> None:
-    for plan in plans:
-        try:
-            results.put(("ok", _parse_one(plan, model, benchmark, skip_bad)))
-        except BaseException as exc:
-            results.put(("error", exc))
-            break
-    results.close()
-    results.join_thread()
 
 
 def _ensure_tasks(
