@@ -7,45 +7,38 @@ worker posts after the commit returned.
 
 from __future__ import annotations
 
-import gc
 import threading
 import time
 from dataclasses import replace
 
 from sqlalchemy import Engine
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from grader.core.assignment import claim_next, renew_claim, submit_session_verdict
 from grader.core.models import RETRACTED
 from grader.core.review import (
     PatchView,
     QueueFilter,
     ReviewerVerdict,
     ReviewQueue,
-    load_patch_view,
-    load_queue,
-    pseudonyms,
 )
 from grader.core.sanitize import sanitize_line
 from grader.core.sessions import SessionInfo
 from grader.core.stats import LiveStats
-from grader.core.stats_data import load_model_names, load_stat_records
-from grader.core.store import record_reveal, record_verdict
 from grader.tui.commands import bindings
 from grader.tui.messages import PatchLoaded, QueueLoaded, SessionClaimed, StatsUpdated, StoreFailed, VerdictSaved
 from grader.tui.paint import paint_now
 from grader.tui.screens.dialogs import HelpScreen, NoteScreen, TagsScreen
+from grader.tui.screens.review_workers import ReviewWorkers
 from grader.tui.widgets.diff_view import COLOUR_BUDGET, DiffView
 from grader.tui.widgets.panels import LastPanel, MinePanel, StatsPanel, TaskPanel, VerifierPanel
 from grader.tui.widgets.review_diff import ReviewDiffView
 
 LEASE_RENEW_EVERY_S = 300.0  # a patch on screen keeps its lease (default 30 min) while the reviewer reads
-STATS_PANEL_MODELS = 4  # the live panel lists the models with the most labelled items
 PREFETCH_AHEAD = 3  # patches loaded ahead of the reviewer, so the next one shows without waiting
 CACHE_SIZE = 64
 
@@ -58,7 +51,7 @@ KIND_NOTICES = {
 }
 
 
-class ReviewScreen(Screen[None]):
+class ReviewScreen(ReviewWorkers, Screen[None]):
     """Grade patches one key at a time, blind to the model and the verifier until each verdict is committed."""
 
     BINDINGS = bindings()
@@ -128,121 +121,6 @@ class ReviewScreen(Screen[None]):
     def _renew_lease(self) -> None:
         if self.view is not None and self.queue is not None and self.view.patch_id not in self.queue.graded:
             self.renew_lease_worker(self.view.patch_id)
-
-    # -- workers (threads; they touch no widget, they post messages) --------------------------------------
-    @work(thread=True, exclusive=True, group="queue")
-    def load_queue_worker(self) -> None:
-        try:
-            if self.session is not None:
-                claimed = claim_next(self.engine, self.session.id, self.reviewer)
-                queue = ReviewQueue(self.reviewer, [claimed] if claimed is not None else [])
-            else:
-                queue = load_queue(self.engine, self.reviewer, self.filters)
-            names = pseudonyms(self.engine)
-        except Exception as exc:
-            self.post_message(StoreFailed("loading the queue", exc))
-            return
-        self.post_message(QueueLoaded(queue, names))
-
-    @work(thread=True, group="patches")
-    def load_patch_worker(self, patch_id: int, position: int) -> None:
-        try:
-            view = load_patch_view(self.engine, patch_id, self.reviewer, self.names)
-        except Exception as exc:
-            self.post_message(StoreFailed(f"loading patch {patch_id}", exc))
-            return
-        self.post_message(PatchLoaded(view, position))
-
-    @work(thread=True, group="save")
-    def save_verdict_worker(
-        self,
-        view: PatchView,
-        verdict: str,
-        note: str,
-        tags: tuple[str, ...],
-        seconds: float | None,
-        revealed_before: bool,
-    ) -> None:
-        given = {
-            "patch_id": view.patch_id,
-            "reviewer": self.reviewer,
-            "verdict": verdict,
-            "note": note,
-            "tags": tags,
-            "seconds_spent": seconds,
-            "revealed_before": revealed_before,
-        }
-        try:
-            if self.session is not None:
-                saved = submit_session_verdict(self.engine, session_id=self.session.id, **given).saved  # type: ignore[arg-type]
-            else:
-                saved = record_verdict(self.engine, **given)
-            revealed_at = None
-            if self.blind and view.revealed_at is None and verdict != RETRACTED:
-                revealed_at = record_reveal(
-                    self.engine, patch_id=view.patch_id, reviewer=self.reviewer, verdict_id=saved.id
-                )
-        except Exception as exc:
-            self.post_message(StoreFailed(f"saving your verdict on {view.instance_id}", exc))
-            return
-        self.post_message(VerdictSaved(saved, view, revealed_at, note, tags))
-        if self.session is not None and verdict != RETRACTED:
-            self.claim_next_worker()
-
-    @work(thread=True, exclusive=True, group="claim")
-    def claim_next_worker(self) -> None:
-        assert self.session is not None
-        try:
-            claimed = claim_next(self.engine, self.session.id, self.reviewer)
-        except Exception as exc:
-            self.post_message(StoreFailed("claiming the next patch of the session", exc))
-            return
-        self.post_message(SessionClaimed(claimed))
-
-    @work(thread=True, exclusive=True, group="renew")
-    def renew_lease_worker(self, patch_id: int) -> None:
-        assert self.session is not None
-        try:
-            renew_claim(self.engine, self.session.id, self.reviewer, patch_id)
-        except Exception as exc:
-            self.post_message(StoreFailed("renewing your lease", exc))
-
-    @work(thread=True, exclusive=True, group="stats")
-    def load_stats_worker(self) -> None:
-        try:
-            benchmark = self.filters.benchmarks[0] if len(self.filters.benchmarks) == 1 else None
-            session_id = self.session.id if self.session is not None else None
-            records = load_stat_records(
-                self.engine, models=self.filters.models, benchmark=benchmark, session_id=session_id
-            )
-            models = load_model_names(self.engine, benchmark=benchmark)
-            if self.filters.models:
-                models = [m for m in models if m in self.filters.models]
-            live = LiveStats(records, models)
-        except Exception as exc:
-            self.post_message(StoreFailed("loading statistics", exc))
-            return
-        # The loaded records live as long as the screen: move them out of the collector's sight, or every
-        # full collection walks them all (100-300 ms pauses with 44k patches, felt as a stuck key).
-        gc.freeze()
-        with self._live_lock:
-            self._live = live
-            self.post_message(
-                StatsUpdated(live.summary(), {m: live.summary(m) for m in live.largest_models(STATS_PANEL_MODELS)})
-            )
-
-    @work(thread=True, group="stats-update")
-    def update_stats_worker(self, patch_id: int, verdict: str, tags: tuple[str, ...]) -> None:
-        with self._live_lock:
-            if self._live is None:
-                return
-            try:
-                overall = self._live.apply_verdict(patch_id, self.reviewer, verdict, tags=tags)
-            except KeyError:
-                return  # a patch outside the loaded set
-            self.post_message(
-                StatsUpdated(overall, {m: self._live.summary(m) for m in self._live.largest_models(STATS_PANEL_MODELS)})
-            )
 
     # -- message handlers ---------------------------------------------------------------------------------
     @on(QueueLoaded)
