@@ -8,6 +8,12 @@ PostgreSQL the slot is locked with FOR UPDATE SKIP LOCKED; on SQLite the claim i
 transaction. Lock timeouts, serialization failures and lost races are retried here, never shown to the reviewer.
 A gold item's slots are each reserved for one reviewer (`reserved_for`): only they can claim it, through the
 same path and in the same order as every other patch.
+
+Grade once: sampled patches of one task with the same normalised hash (`patch.norm_hash`) form a group. A
+reviewer is offered one member of a group: while they hold a slot on a member, the others are not offered to
+them. Their verdict is copied, in the same transaction, to every other sampled member they hold or can take a
+slot on, as a verdict with source 'propagated' and the note `propagated from <uid of the source verdict>`,
+completing that slot; an undo retracts those copies too. Gold items never join a group.
 """
 
 from __future__ import annotations
@@ -18,20 +24,32 @@ import random
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, and_, case, exists, func, or_, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from grader.core.db import write_transaction
-from grader.core.models import RETRACTED, AuditSession, Reviewer, SessionAssignment, SessionItem, utcnow
+from grader.core.models import (
+    RETRACTED,
+    AuditSession,
+    Patch,
+    Reviewer,
+    SessionAssignment,
+    SessionItem,
+    Task,
+    Verdict,
+    utcnow,
+)
 from grader.core.sampling import SampleSpec
 from grader.core.store import SavedVerdict, current_verdicts_query, insert_verdict, reviewer_id
 
 DEFAULT_LEASE_SECONDS = 30 * 60
 RETRY_ATTEMPTS = 60
 RETRYABLE_PG_CODES = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock not available
+PROPAGATED_SOURCE = "propagated"
+PROPAGATED_NOTE = "propagated from "
 Result = TypeVar("Result")
 
 
@@ -47,6 +65,8 @@ class AssignmentError(ValueError):
 class SessionVerdict:
     saved: SavedVerdict
     counted: bool  # False when the reviewer's lease was lost and every slot of the patch was taken meanwhile
+    # The other sampled members of the patch's group that got a propagated copy (or its retraction).
+    propagated: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +156,55 @@ def _order_key(session_id: int, reviewer: str, items: int):  # type: ignore[no-u
     return (SessionAssignment.__table__.c.position * a + b) % max(items, 1)
 
 
+_SESSION_GROUPS: dict[tuple[str, int], dict[int, tuple[int, ...]]] = {}
+
+
+def _groups(conn: Connection, session_id: int) -> dict[int, tuple[int, ...]]:
+    """Sampled (not gold) patch -> every sampled patch of its group, for groups of two or more.
+
+    A group is the sampled patches of one task instance with the same normalised hash. The sample and the
+    hashes (filled when the session is created) do not change, so the map is read once per process.
+    """
+    key = (conn.engine.url.render_as_string(hide_password=True), session_id)
+    found = _SESSION_GROUPS.get(key)
+    if found is not None:
+        return found
+    i, p, t = SessionItem.__table__, Patch.__table__, Task.__table__
+    rows = conn.execute(
+        select(i.c.patch_id, t.c.instance_id, p.c.norm_hash)
+        .select_from(i.join(p, p.c.id == i.c.patch_id).join(t, t.c.id == p.c.task_id))
+        .where(i.c.session_id == session_id, i.c.gold.is_(False), p.c.norm_hash.is_not(None))
+        .order_by(i.c.position)
+    ).all()
+    members: dict[tuple[str, str], list[int]] = {}
+    for patch_id, instance_id, digest in rows:
+        members.setdefault((instance_id, digest), []).append(int(patch_id))
+    groups = {pid: tuple(group) for group in members.values() if len(group) > 1 for pid in group}
+    _SESSION_GROUPS[key] = groups
+    return groups
+
+
+def group_siblings(conn: Connection, session_id: int, patch_id: int) -> list[int]:
+    """The other sampled (not gold) patches of the session identical to this one: same task instance, same
+    normalised hash. Empty for a gold item and for a patch without a hash."""
+    return [q for q in _groups(conn, session_id).get(patch_id, ()) if q != patch_id]
+
+
+def _blocked(conn: Connection, session_id: int, rid: int, *, done_only: bool = False) -> list[int]:
+    """Sampled patches in a group where the reviewer holds a slot (a done one with `done_only`)."""
+    groups = _groups(conn, session_id)
+    if not groups:
+        return []
+    a = SessionAssignment.__table__
+    query = select(a.c.patch_id).where(a.c.session_id == session_id, a.c.reviewer_id == rid, a.c.reserved_for.is_(None))
+    if done_only:
+        query = query.where(a.c.done_at.is_not(None))
+    blocked: set[int] = set()
+    for patch_id in conn.execute(query).scalars():
+        blocked.update(groups.get(int(patch_id), ()))
+    return sorted(blocked)
+
+
 def claim_next(
     engine: Engine, session_id: int, reviewer: str, *, lease_seconds: float = DEFAULT_LEASE_SECONDS
 ) -> int | None:
@@ -162,6 +231,12 @@ def claim_next(
             .order_by(case((a.c.reviewer_id == rid, 0), else_=1), order, a.c.slot)
             .limit(1)
         )
+        blocked = _blocked(conn, session_id, rid)
+        if blocked:
+            # Grade once: a member of a group is not offered to a reviewer holding a slot on another member.
+            query = query.where(
+                or_(a.c.reviewer_id == rid, a.c.reserved_for.is_not(None), a.c.patch_id.not_in(blocked))
+            )
         if conn.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True, of=a)
         row = conn.execute(query).first()
@@ -244,12 +319,13 @@ def submit_session_verdict(
     A reviewer whose lease expired keeps their slot if nobody took it, or takes another free slot of the
     patch; if all K are taken the verdict is still recorded (human work is never dropped) with counted=False.
     A retraction (undo) reopens the reviewer's slot as a fresh lease, so the patch is not left short.
+    Grade once: the verdict (or the retraction) is propagated to the other sampled members of the patch's group
+    in the same transaction (`SessionVerdict.propagated` lists them).
     """
     tag_list = list(tags)
 
     def submit(conn: Connection) -> SessionVerdict:
         _session_row(conn, session_id, reviewer)
-        a = SessionAssignment.__table__
         rid = reviewer_id(conn, reviewer)
         now = utcnow()
         slot = _my_slot(conn, session_id, patch_id, rid)
@@ -266,18 +342,98 @@ def submit_session_verdict(
             source="review",
             session_id=session_id,
         )
-        if slot_id is None:
-            return SessionVerdict(saved, counted=False)
-        if saved.verdict == RETRACTED:
-            values = {"done_at": None, "verdict_id": None, "lease_expires_at": now + timedelta(seconds=lease_seconds)}
-        else:
-            values = {"done_at": now, "verdict_id": saved.id}
-        updated = conn.execute(a.update().where(a.c.id == slot_id, a.c.reviewer_id == rid).values(**values))
-        if updated.rowcount != 1:
-            raise LostRace("slot taken meanwhile")
-        return SessionVerdict(saved, counted=True)
+        counted = slot_id is not None
+        if slot_id is not None:
+            _complete_slot(conn, slot_id, rid, saved, now, lease_seconds)
+        propagated = _propagate(conn, session_id, patch_id, reviewer, rid, saved, tag_list, now, lease_seconds)
+        return SessionVerdict(saved, counted=counted, propagated=tuple(propagated))
 
     return run_write(engine, submit)
+
+
+def _complete_slot(
+    conn: Connection, slot_id: int, rid: int, saved: SavedVerdict, now: datetime, lease_seconds: float
+) -> None:
+    """Mark the slot done with the verdict, or reopen it as a fresh lease of the reviewer for a retraction."""
+    a = SessionAssignment.__table__
+    if saved.verdict == RETRACTED:
+        values = {"done_at": None, "verdict_id": None, "lease_expires_at": now + timedelta(seconds=lease_seconds)}
+    else:
+        values = {"done_at": now, "verdict_id": saved.id}
+    updated = conn.execute(a.update().where(a.c.id == slot_id, a.c.reviewer_id == rid).values(**values))
+    if updated.rowcount != 1:
+        raise LostRace("slot taken meanwhile")
+
+
+def _propagate(
+    conn: Connection,
+    session_id: int,
+    patch_id: int,
+    reviewer: str,
+    rid: int,
+    saved: SavedVerdict,
+    tags: list[str],
+    now: datetime,
+    lease_seconds: float,
+) -> list[int]:
+    """Copy the verdict to the other sampled members of the patch's group (grade once); returns their ids.
+
+    A verdict goes to every member the reviewer holds a slot on or can take a free one on (a member whose K
+    slots went to others meanwhile already has K reviewers and is left alone). A retraction retracts the
+    reviewer's current copies propagated from the verdict it withdraws, and reopens their slots as leases.
+    """
+    siblings = group_siblings(conn, session_id, patch_id)
+    if not siblings:
+        return []
+    v = Verdict.__table__
+    done: list[int] = []
+    if saved.verdict == RETRACTED:
+        withdrawn = conn.execute(select(v.c.uid).where(v.c.id == saved.supersedes_id)).scalar()
+        for sibling in siblings:
+            latest = conn.execute(
+                select(v.c.verdict, v.c.source, v.c.note, v.c.session_id)
+                .where(v.c.patch_id == sibling, v.c.reviewer_id == rid)
+                .order_by(v.c.created_at.desc(), v.c.id.desc())
+                .limit(1)
+            ).first()
+            if (
+                latest is None
+                or latest.source != PROPAGATED_SOURCE
+                or latest.verdict == RETRACTED
+                or latest.session_id != session_id
+                or latest.note != f"{PROPAGATED_NOTE}{withdrawn}"
+            ):
+                continue
+            copy = _insert_copy(conn, sibling, reviewer, saved, tags, session_id)
+            slot = _my_slot(conn, session_id, sibling, rid)
+            if slot is not None:
+                _complete_slot(conn, int(slot.id), rid, copy, now, lease_seconds)
+            done.append(sibling)
+        return done
+    for sibling in siblings:
+        slot = _my_slot(conn, session_id, sibling, rid)
+        slot_id = _take_any_free_slot(conn, session_id, sibling, rid, now) if slot is None else int(slot.id)
+        if slot_id is None:
+            continue
+        copy = _insert_copy(conn, sibling, reviewer, saved, tags, session_id)
+        _complete_slot(conn, slot_id, rid, copy, now, lease_seconds)
+        done.append(sibling)
+    return done
+
+
+def _insert_copy(
+    conn: Connection, patch_id: int, reviewer: str, saved: SavedVerdict, tags: list[str], session_id: int
+) -> SavedVerdict:
+    return insert_verdict(
+        conn,
+        patch_id=patch_id,
+        reviewer=reviewer,
+        verdict=saved.verdict,
+        note=f"{PROPAGATED_NOTE}{saved.uid}",
+        tags=tags,
+        source=PROPAGATED_SOURCE,
+        session_id=session_id,
+    )
 
 
 def _take_any_free_slot(conn: Connection, session_id: int, patch_id: int, rid: int, now) -> int | None:  # type: ignore[no-untyped-def]
@@ -335,6 +491,9 @@ def reviewer_has_work(engine: Engine, session_id: int, reviewer: str) -> bool:
         if rid is None:
             query = query.where(a.c.reserved_for.is_(None))
         else:
+            blocked = _blocked(conn, session_id, int(rid), done_only=True)
+            if blocked:
+                query = query.where(or_(a.c.reserved_for.is_not(None), a.c.patch_id.not_in(blocked)))
             query = query.where(_open_to(rid)).where(
                 ~exists().where(
                     and_(

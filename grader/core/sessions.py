@@ -51,6 +51,7 @@ from grader.core.sampling import (
     load_candidates,
 )
 from grader.core.store import reviewer_id
+from grader.core.verifier_check import backfill_norm_hashes
 
 INSERT_CHUNK = 1000
 GOLD_STRATUM = '{"gold": "gold"}'
@@ -135,6 +136,8 @@ def create_session(engine: Engine, name: str, spec: SampleSpec, *, created_by: s
     if not name:
         raise SessionError("a session needs a name")
     spec.validate()
+    # Groups of identical patches (grade once) need every candidate's normalised hash.
+    backfill_norm_hashes(engine)
     with write_transaction(engine) as conn:
         if find_session(conn, name) is not None:
             raise SessionError(f"a session named {name!r} already exists")

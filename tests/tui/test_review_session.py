@@ -28,7 +28,8 @@ async def test_session_review_leases_one_patch_at_a_time(tmp_path: Path) -> None
         assert isinstance(screen, ReviewScreen) and screen.queue is not None
         assert screen.blind and "hidden until you" in screen_text(app)
         seen = []
-        for _ in range(4):
+        # Of the 4 sampled patches two are identical (acme__calc-2 in two benchmarks): graded once, so 3.
+        for _ in range(3):
             seen.append(screen.shown_patch_id)
             text = screen_text(app)
             assert "Session audit-1" in text
@@ -36,11 +37,13 @@ async def test_session_review_leases_one_patch_at_a_time(tmp_path: Path) -> None
             await pilot.press("p")
             await wait_until(pilot, lambda: screen._pending_saves == 0 and not screen._waiting_for_claim)
             await settle(pilot)
-        assert len(set(seen)) == 4
+        assert len(set(seen)) == 3
+    v = Verdict.__table__
     with engine.connect() as conn:
-        rows = conn.execute(select(Verdict.__table__.c.patch_id, Verdict.__table__.c.session_id)).all()
-    assert sorted(patch for patch, _ in rows) == sorted(seen)  # type: ignore[type-var]
-    assert {session for _, session in rows} == {info.id}
+        rows = conn.execute(select(v.c.patch_id, v.c.session_id, v.c.source)).all()
+    assert sorted(patch for patch, _, source in rows if source == "review") == sorted(seen)  # type: ignore[type-var]
+    assert len(rows) == 4 and [source for _, _, source in rows].count("propagated") == 1
+    assert {session for _, session, _ in rows} == {info.id}
     progress = session_progress(engine, info.id)
     assert (progress.items, progress.slots, progress.done) == (4, 8, 4)
 
