@@ -130,6 +130,7 @@ def stats_command(
     if session_summary is not None:
         report["session"] = session_summary
     report["reviewers"] = reviewer_accuracy_json(db, session, session_summary, gold_threshold)
+    report["verifier_consistency"] = _verifier_consistency(db, benchmark)
     if as_json:
         typer.echo(json.dumps(report, allow_nan=False))
         return
@@ -148,6 +149,23 @@ def stats_command(
         )
     typer.echo(render_report(report))
     typer.echo(reviewers_text(report["reviewers"], gold_threshold))
+    consistency = report["verifier_consistency"]
+    if consistency["comparable_groups"]:
+        typer.echo(
+            f"\nVerifier self-consistency: {consistency['inconsistent_groups']} of {consistency['comparable_groups']} "
+            f"groups of identical patches got different verdicts ({consistency['inconsistent_rate']:.2%}); "
+            "details: grader verifier-check"
+        )
+
+
+def _verifier_consistency(db: str | None, benchmark: str | None) -> dict[str, Any]:
+    """Counts only (no model names, so blind sessions stay blind): identical patches with different verdicts."""
+    from grader.core.verifier_check import backfill_norm_hashes, consistency_report, load_groups
+
+    engine = open_engine(db, create=False)
+    backfill_norm_hashes(engine)
+    report = consistency_report(load_groups(engine, [benchmark] if benchmark else []))
+    return {key: value for key, value in report.items() if key not in ("groups", "by_harness", "by_benchmark")}
 
 
 @app.command("plan")

@@ -110,3 +110,16 @@ def test_verifier_check_on_the_shared_data(shared_data: Path, tmp_path: Path) ->
     # The figures the audit that motivated this reported for the same data.
     assert expected == (43680, 36181, 54)
     assert (tmp_path / "groups.csv").read_text().count("\n") == 1 + sum(len(g["members"]) for g in report["groups"])
+
+
+def test_stats_has_a_verifier_consistency_panel(tmp_path: Path, data_dir: Path) -> None:
+    db = str(tmp_path / "g.db")
+    runner = CliRunner()
+    assert runner.invoke(app, ["import", "swebench", str(data_dir / "subs"), "--db", db]).exit_code == 0
+    result = runner.invoke(app, ["stats", "--db", db, "--json"])
+    assert result.exit_code == 0, result.output
+    panel = json.loads(result.stdout)["verifier_consistency"]
+    assert (panel["patches"], panel["inconsistent_groups"]) == (9, 2)
+    assert "groups" not in panel  # counts only: no model names reach a blind session's stats
+    text = runner.invoke(app, ["stats", "--db", db]).stdout
+    assert "Verifier self-consistency: 2 of" in text
