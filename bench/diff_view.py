@@ -4,7 +4,9 @@ A key's time runs from the start of its action to the end of the next compositor
 (`Screen._compositor_refresh` is wrapped). Patches: the median-size and the largest real SWE-bench patch
 (GRADER_SHARED_DATA, default /work/shared/data), a sample of real patches, and a generated 50,000-line
 patch. The naive baseline renders the whole patch with `rich.syntax.Syntax` into a `Static`, in the same
-process. Peak RSS is measured in a child process that only opens the 50k patch (the whole process's peak).
+process. `floor_scroll_ms_p95` pages through the same patch in a trivial Line-API widget: what Textual
+itself costs for a full repaint, the least any view can take. Peak RSS is measured in a child process that
+only opens the 50k patch (the whole process's peak).
 
     python bench/diff_view.py [--json] [--repeat 30]
 """
@@ -24,15 +26,21 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.syntax import Syntax
 from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.geometry import Size
 from textual.screen import Screen
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 from textual.widgets import Static
 
 from grader.tui.idle_gc import IdleCollector
+from grader.tui.paint import paint_now
 from grader.tui.widgets.diff_view import DiffView
 
 LARGEST_SUBMISSION = "lite/20250104_patched_codes_claude-3.5-sonnet-20241022"
@@ -123,19 +131,50 @@ class NaiveView(VerticalScroll):
         self.query_one(Static).update(Syntax(text, "diff", line_numbers=True, word_wrap=False))
 
 
+class FloorView(ScrollView, can_focus=True):
+    """The floor: the least a Line-API widget can do (each line as four styled segments, nothing cached or
+    coloured). Its page scroll is what Textual itself costs for a full repaint on this machine."""
+
+    BINDINGS = [Binding("pagedown", "page_down", "Page down")]
+    STYLES = tuple(Style(color=c) for c in ("#ff7b72", "#d2a8ff", "#e6edf3", "#6e7681"))
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def show_patch(self, text: str) -> None:
+        self.lines = text.splitlines()
+        self.virtual_size = Size(self.size.width, len(self.lines))
+        self.scroll_to(0, 0, animate=False, immediate=True)
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        index = y + self.scroll_offset.y
+        line = self.lines[index] if index < len(self.lines) else ""
+        quarter = max(1, len(line) // 4)
+        pieces = [line[i * quarter : (i + 1) * quarter] for i in range(3)] + [line[3 * quarter :]]
+        segments = [Segment(piece, style) for piece, style in zip(pieces, self.STYLES, strict=True)]
+        return Strip(segments).crop_extend(0, self.size.width, None)
+
+    def action_page_down(self) -> None:
+        self.scroll_to(y=self.scroll_y + self.size.height, animate=False, immediate=True)
+        paint_now(self)
+
+
 class BenchApp(App[None]):
     """Hosts the view under test; `o` opens the next patch of `self.patches`."""
 
     BINDINGS = [Binding("o", "open_next", "Open")]
 
-    def __init__(self, naive: bool = False) -> None:
+    def __init__(self, naive: bool = False, floor: bool = False) -> None:
         super().__init__()
         self.naive = naive
+        self.floor = floor
         self.patches: list[str] = [""]
         self.position = 0
 
     def compose(self) -> ComposeResult:
-        yield NaiveView() if self.naive else DiffView()
+        yield NaiveView() if self.naive else FloorView() if self.floor else DiffView()
 
     def on_mount(self) -> None:
         self.view.focus()
@@ -150,8 +189,10 @@ class BenchApp(App[None]):
         await super().on_event(event)
 
     @property
-    def view(self) -> DiffView | NaiveView:
-        return self.query_one(NaiveView) if self.naive else self.query_one(DiffView)
+    def view(self) -> DiffView | NaiveView | FloorView:
+        if self.naive:
+            return self.query_one(NaiveView)
+        return self.query_one(FloorView) if self.floor else self.query_one(DiffView)
 
     def action_open_next(self) -> None:
         self.position = (self.position + 1) % len(self.patches)
@@ -192,6 +233,7 @@ class RefreshClock:
 CLOCK = RefreshClock()
 CLOCK.wrap(BenchApp, "action_open_next")
 CLOCK.wrap(DiffView, "action_page_down")
+CLOCK.wrap(FloorView, "action_page_down")
 
 
 async def settle(app: BenchApp, timeout: float = 5.0) -> None:
@@ -221,8 +263,8 @@ async def time_opens(patches: list[str], repeat: int, naive: bool = False) -> li
         return list(CLOCK.samples)
 
 
-async def time_scroll(patch: str, pages: int) -> list[float]:
-    app = BenchApp()
+async def time_scroll(patch: str, pages: int, floor: bool = False) -> list[float]:
+    app = BenchApp(floor=floor)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.3)
         app.patches = ["", patch]
@@ -273,6 +315,7 @@ async def run(repeat: int) -> dict[str, float | int | str]:
     open_50k = await time_opens([fifty_k], max(repeat // 2, 5))
     open_sample = await time_opens(sample, 1)
     scroll = await time_scroll(largest, repeat)
+    floor_scroll = await time_scroll(largest, repeat, floor=True)
     naive_50k = await time_opens([fifty_k], 2, naive=True)
     naive_median = await time_opens([median], 5, naive=True)
     figures: dict[str, float | int | str] = {
@@ -283,6 +326,7 @@ async def run(repeat: int) -> dict[str, float | int | str]:
         "naive_open_ms_50k": round(statistics.median(naive_50k), 1),
         "naive_open_ms_median": round(statistics.median(naive_median), 2),
         "scroll_ms_p95": round(p95(scroll), 2),
+        "floor_scroll_ms_p95": round(p95(floor_scroll), 2),
         "peak_rss_mb_50k": round(child_peak_rss(50_000), 1),
         "speedup_50k": round(statistics.median(naive_50k) / max(p95(open_50k), 1e-6), 1),
         "median_patch_lines": median.count("\n"),
