@@ -188,14 +188,5 @@ def install_append_only_guards(conn: Connection, tables: tuple[str, ...] = APPEN
             )
 
 
-def drop_all(engine: Engine) -> None:
-    """Remove every grader table (tests use it to reset a shared PostgreSQL database)."""
-    with engine.begin() as conn:
-        SQLModel.metadata.drop_all(conn)
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("DROP FUNCTION IF EXISTS grader_append_only() CASCADE"))
-
-
 def _display(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=True)

@@ -49,7 +49,3 @@ class IdleCollector:
             return
         gc.collect()
         self.collections += 1
-
-    def freeze_survivors(self) -> None:
-        """After a large, long-lived load (a queue, statistics): keep it out of every later collection."""
-        gc.freeze()

@@ -65,7 +65,6 @@ class TaskPanel(ScrollView, can_focus=True):
         self._lines: list[Strip] = []
         self._wrapped_width = -1
         self._generation = 0
-        self.shown_text = ""  # plain text of what is shown (tests read it)
 
     def show_task(self, view: PatchView) -> None:
         text = Text()
@@ -78,7 +77,6 @@ class TaskPanel(ScrollView, can_focus=True):
         if view.hints_text.strip():
             text.append("\n\nHints\n", style="bold")
             text.append(inert(view.hints_text.strip()), style="italic")
-        self.shown_text = text.plain
         self._paragraphs = list(text.split("\n", allow_blank=True))
         self._generation += 1
         self._restart_wrap()
@@ -156,8 +154,6 @@ def _agreement(mine: str, verifier: str) -> Part | None:
 
 def _identical(view: PatchView) -> list[Part]:
     """How many other models submitted this same change (a count only: no names, blind or not)."""
-    if not view.identical_elsewhere:
-        return []
     others = view.identical_elsewhere
     return [(f"  +{others} identical", "$accent")] if others else []
 
