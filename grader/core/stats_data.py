@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, select
 
 from grader.core.models import RETRACTED, Patch, Reviewer, SessionItem, Submission, Task
-from grader.core.store import current_verdicts_query, decode_tags
+from grader.core.store import current_verdicts_query, decode_tags, total_cost_usd
 
 ADJUDICATION_SOURCE = "adjudication"
 
@@ -45,9 +45,7 @@ class ItemRecord:
 
     @property
     def cost_usd(self) -> float | None:
-        if self.input_cost_usd is None and self.output_cost_usd is None:
-            return None
-        return (self.input_cost_usd or 0.0) + (self.output_cost_usd or 0.0)
+        return total_cost_usd(self.input_cost_usd, self.output_cost_usd)
 
 
 def load_stat_records(

@@ -41,6 +41,13 @@ class SavedVerdict:
     supersedes_id: int | None
 
 
+def total_cost_usd(input_cost_usd: float | None, output_cost_usd: float | None) -> float | None:
+    """A patch's cost: input plus output, None when neither is known."""
+    if input_cost_usd is None and output_cost_usd is None:
+        return None
+    return (input_cost_usd or 0.0) + (output_cost_usd or 0.0)
+
+
 def encode_tags(tags: Iterable[str]) -> str:
     cleaned = []
     for tag in tags:
