@@ -36,11 +36,13 @@ def build_store(data: Path, db: Path) -> None:
     from grader.core.db import make_engine
     from grader.core.importers.swebench import import_swebench
     from grader.core.importers.tasks import import_tasks
+    from grader.core.verifier_check import backfill_norm_hashes
 
     engine = make_engine(f"sqlite:///{db}")
     import_swebench(engine, data / "swebench")
     for tasks in sorted((data / "tasks").glob("*.jsonl")):
         import_tasks(engine, tasks)
+    backfill_norm_hashes(engine)  # as a store that has been reviewed before: hashes filled once, at first use
     engine.dispose()
 
 

@@ -13,10 +13,10 @@ from datetime import datetime
 from sqlalchemy import Engine, func, select
 
 from grader.core.db import write_transaction
-from grader.core.equivalence import normalised_hash
+from grader.core.equivalence import NO_HASH_KINDS, normalised_hash
 from grader.core.models import RETRACTED, Meta, Patch, Reveal, Reviewer, Submission, Task, Verdict
 from grader.core.patchtext import patch_diff
-from grader.core.store import current_verdicts_query, decode_tags
+from grader.core.store import current_verdicts_query, decode_tags, total_cost_usd
 
 PSEUDONYM_SALT_KEY = "pseudonym_salt"
 PSEUDONYM_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O: they read as digits
@@ -203,9 +203,6 @@ def load_patch_view(engine: Engine, patch_id: int, reviewer: str, names: dict[st
         identical = _identical_elsewhere(
             conn, row.id, row.instance_id, row.norm_hash, row.raw_patch, row.diff_text, row.patch_kind
         )
-    cost = None
-    if row.input_cost_usd is not None or row.output_cost_usd is not None:
-        cost = (row.input_cost_usd or 0.0) + (row.output_cost_usd or 0.0)
     return PatchView(
         patch_id=row.id,
         instance_id=row.instance_id,
@@ -223,7 +220,7 @@ def load_patch_view(engine: Engine, patch_id: int, reviewer: str, names: dict[st
         verifier_verdict=row.verifier_verdict,
         input_tokens=row.input_tokens,
         output_tokens=row.output_tokens,
-        cost_usd=cost,
+        cost_usd=total_cost_usd(row.input_cost_usd, row.output_cost_usd),
         mine=mine,
         revealed_at=revealed_at,
         identical_elsewhere=identical,
@@ -233,17 +230,25 @@ def load_patch_view(engine: Engine, patch_id: int, reviewer: str, names: dict[st
 def _identical_elsewhere(  # type: ignore[no-untyped-def]
     conn, patch_id: int, instance_id: str, digest: str | None, raw: str | None, diff_text: str | None, kind: str
 ) -> int:
-    """How many other patches for the same task (in any benchmark) are the same change after normalisation."""
+    """How many other patches for the same task (in any benchmark) are the same change after normalisation.
+
+    Stored hashes are compared; only a patch whose hash was never filled in has its text read and hashed.
+    """
     digest = digest or normalised_hash(raw, diff_text, kind)
     if digest is None:
         return 0
     p, t = Patch.__table__, Task.__table__
     others = conn.execute(
-        select(p.c.norm_hash, p.c.raw_patch, p.c.diff_text, p.c.patch_kind)
+        select(p.c.id, p.c.norm_hash, p.c.patch_kind)
         .join(t, t.c.id == p.c.task_id)
         .where(t.c.instance_id == instance_id, p.c.id != patch_id)
     ).all()
-    return sum(1 for other in others if (other[0] or normalised_hash(other[1], other[2], other[3])) == digest)
+    count = sum(1 for other in others if other.norm_hash == digest)
+    unhashed = [other.id for other in others if other.norm_hash is None and other.patch_kind not in NO_HASH_KINDS]
+    if unhashed:
+        texts = conn.execute(select(p.c.raw_patch, p.c.diff_text, p.c.patch_kind).where(p.c.id.in_(unhashed)))
+        count += sum(1 for text in texts if normalised_hash(*text) == digest)
+    return count
 
 
 def _reviewer_state(conn, patch_id: int, reviewer: str) -> tuple[ReviewerVerdict | None, datetime | None]:  # type: ignore[no-untyped-def]

@@ -17,6 +17,7 @@ from grader.core.sessions import SessionInfo
 from grader.core.stats import LiveStats
 from grader.core.stats_data import load_model_names, load_stat_records
 from grader.core.store import record_reveal, record_verdict
+from grader.core.verifier_check import backfill_norm_hashes
 from grader.tui.messages import PatchLoaded, QueueLoaded, SessionClaimed, StatsUpdated, StoreFailed, VerdictSaved
 
 STATS_PANEL_MODELS = 4  # the live panel lists the models with the most labelled items
@@ -138,6 +139,12 @@ class ReviewWorkers:
             self.post_message(
                 StatsUpdated(live.summary(), {m: live.summary(m) for m in live.largest_models(STATS_PANEL_MODELS)})
             )
+        # Identical-patch counts need each patch's normalised hash; a store that never computed them does it
+        # once here, after the first patch and the statistics, rather than on every patch shown.
+        try:
+            backfill_norm_hashes(self.engine)
+        except Exception as exc:
+            self.post_message(StoreFailed("hashing patches for the identical-patch counts", exc))
 
     @work(thread=True, group="stats-update")
     def update_stats_worker(self, patch_id: int, verdict: str, tags: tuple[str, ...]) -> None:
