@@ -44,9 +44,8 @@ def extract_diff(text: str) -> str | None:
     """The diff inside prose or a markdown fence, or None when there is none."""
     for match in _FENCE.finditer(text):
         body = match.group(1)
-        if _DIFF_START.search(body):
-            start = _DIFF_START.search(body)
-            assert start is not None
+        start = _DIFF_START.search(body)
+        if start is not None:
             return body[start.start() :]
     start = _DIFF_START.search(text)
     if start is None:

@@ -183,13 +183,10 @@ def import_graded_csv(
     if missing:
         raise BadInput(path, 1, f"missing column(s): {', '.join(missing)} (a graded CSV needs {', '.join(REQUIRED)})")
     rows: list[GradedRow] = []
-    try:
-        for line, raw in iter_csv_records(path, text):
-            parsed = _parse_row(path, line, raw, errors)
-            if parsed is not None:
-                rows.append(parsed)
-    except BadInput:
-        raise
+    for line, raw in iter_csv_records(path, text):
+        parsed = _parse_row(path, line, raw, errors)
+        if parsed is not None:
+            rows.append(parsed)
     fp = fingerprint(KIND, data, benchmark or "")
     with bulk_write_transaction(engine) as conn:
         if known_fingerprints(conn, [fp]):
