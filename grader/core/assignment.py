@@ -31,6 +31,7 @@ from sqlalchemy import Connection, Engine, and_, case, exists, func, or_, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from grader.core.db import write_transaction
+from grader.core.equivalence import NOTHING
 from grader.core.models import (
     RETRACTED,
     AuditSession,
@@ -173,7 +174,7 @@ def _groups(conn: Connection, session_id: int) -> dict[int, tuple[int, ...]]:
     rows = conn.execute(
         select(i.c.patch_id, t.c.instance_id, p.c.norm_hash)
         .select_from(i.join(p, p.c.id == i.c.patch_id).join(t, t.c.id == p.c.task_id))
-        .where(i.c.session_id == session_id, i.c.gold.is_(False), p.c.norm_hash.is_not(None))
+        .where(i.c.session_id == session_id, i.c.gold.is_(False), p.c.norm_hash.is_not(None), p.c.norm_hash != NOTHING)
         .order_by(i.c.position)
     ).all()
     members: dict[tuple[str, str], list[int]] = {}

@@ -17,6 +17,7 @@ import hashlib
 from grader.core.patchtext import patch_diff
 
 NO_HASH_KINDS = ("empty", "null", "absent")
+NOTHING = ""  # the stored hash of a patch whose normalised form is empty: it joins no group
 
 
 def normalise_patch(text: str) -> str:

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, bindparam, select
 
 from grader.core.csvcells import neutralise
 from grader.core.db import write_transaction
-from grader.core.equivalence import NO_HASH_KINDS, normalised_hash
+from grader.core.equivalence import NO_HASH_KINDS, NOTHING, normalised_hash
 from grader.core.models import Patch, Submission, Task
 
 BACKFILL_BATCH = 2000
@@ -58,24 +58,31 @@ class PatchGroup:
 
 
 def backfill_norm_hashes(engine: Engine) -> int:
-    """Compute the normalised hash of patches imported before it existed; returns how many were filled."""
+    """Compute the normalised hash of patches that have none yet; returns how many were filled.
+
+    Works in batches (read, hash, one short write transaction), so neither memory nor the write lock grows
+    with the store. A patch that normalises to nothing is stored as NOTHING and never hashed again.
+    """
     p = Patch.__table__
     with engine.connect() as conn:
-        missing = conn.execute(
-            select(p.c.id, p.c.raw_patch, p.c.diff_text, p.c.patch_kind).where(
-                p.c.norm_hash.is_(None), p.c.patch_kind.not_in(NO_HASH_KINDS)
-            )
-        ).all()
-    updates = []
-    for patch_id, raw, diff_text, kind in missing:
-        digest = normalised_hash(raw, diff_text, kind)
-        if digest is not None:
-            updates.append({"target": patch_id, "digest": digest})
+        missing = list(
+            conn.execute(select(p.c.id).where(p.c.norm_hash.is_(None), p.c.patch_kind.not_in(NO_HASH_KINDS))).scalars()
+        )
     statement = p.update().where(p.c.id == bindparam("target")).values(norm_hash=bindparam("digest"))
-    for start in range(0, len(updates), BACKFILL_BATCH):
+    for start in range(0, len(missing), BACKFILL_BATCH):
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(p.c.id, p.c.raw_patch, p.c.diff_text, p.c.patch_kind).where(
+                    p.c.id.in_(missing[start : start + BACKFILL_BATCH])
+                )
+            ).all()
+        updates = [
+            {"target": patch_id, "digest": normalised_hash(raw, diff_text, kind) or NOTHING}
+            for patch_id, raw, diff_text, kind in rows
+        ]
         with write_transaction(engine) as conn:
-            conn.execute(statement, updates[start : start + BACKFILL_BATCH])
-    return len(updates)
+            conn.execute(statement, updates)
+    return len(missing)
 
 
 def load_groups(engine: Engine, benchmarks: Iterable[str] = ()) -> list[PatchGroup]:
@@ -94,7 +101,7 @@ def load_groups(engine: Engine, benchmarks: Iterable[str] = ()) -> list[PatchGro
         )
         .join(s, s.c.id == p.c.submission_id)
         .join(t, t.c.id == p.c.task_id)
-        .where(p.c.norm_hash.is_not(None))
+        .where(p.c.norm_hash.is_not(None), p.c.norm_hash != NOTHING)
         .order_by(t.c.instance_id, p.c.norm_hash, s.c.benchmark, s.c.name)
     )
     wanted = tuple(benchmarks)

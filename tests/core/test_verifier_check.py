@@ -123,3 +123,22 @@ def test_stats_has_a_verifier_consistency_panel(tmp_path: Path, data_dir: Path) 
     assert "groups" not in panel  # counts only: no model names reach a blind session's stats
     text = runner.invoke(app, ["stats", "--db", db]).stdout
     assert "Verifier self-consistency: 2 of" in text
+
+
+def test_a_patch_that_normalises_to_nothing_is_hashed_once_and_joins_no_group(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    preds = tmp_path / "all_preds.jsonl"
+    header_only = "diff --git a/x.py b/x.py\nindex 1234..5678 100644\n"
+    preds.write_text(
+        "\n".join(
+            json.dumps({"instance_id": "a__b-1", "model_name_or_path": name, "model_patch": header_only})
+            for name in ("m",)
+        )
+        + "\n"
+    )
+    import_swebench(sqlite_engine, preds, model="m1")
+    import_swebench(sqlite_engine, preds.rename(tmp_path / "other.jsonl"), model="m2")
+    assert backfill_norm_hashes(sqlite_engine) == 2
+    assert backfill_norm_hashes(sqlite_engine) == 0  # stored as "nothing", not looked at again
+    assert consistency_report(load_groups(sqlite_engine))["patches"] == 0
