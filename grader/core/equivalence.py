@@ -6,13 +6,14 @@ timestamps after `---`/`+++` file names, and blank lines around the patch. What 
 Prose around a diff is dropped (the extracted diff is normalised); a patch with no diff at all is normalised
 as text. Empty and null patches have no hash and join no group.
 
-The hash is computed on first use and stored (`verifier_check.backfill_norm_hashes`, about 1 s for the 44k
-patches of the shared data) rather than at import, where it would cost as much as the rest of the import.
+The hash is computed at import, in the processes that parse the files, and stored in `patch.norm_hash`;
+`verifier_check.backfill_norm_hashes` fills it for any patch stored without one (by an earlier version of grader).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 
 from grader.core.patchtext import patch_diff
 
@@ -20,23 +21,29 @@ NO_HASH_KINDS = ("empty", "null", "absent")
 NOTHING = ""  # the stored hash of a patch whose normalised form is empty: it joins no group
 
 
+_HEADER = re.compile(r"\n(?:(?:index |diff --git )[^\n]*|(?P<hunk>@@)[^\n]*|(?P<file>(?:---|\+\+\+) [^\t\n]*)\t[^\n]*)")
+
+
+def _normal_header(match: re.Match[str]) -> str:
+    if match.group("hunk"):
+        return "\n@@"
+    file = match.group("file")
+    return "" if file is None else "\n" + file
+
+
 def normalise_patch(text: str) -> str:
-    lines = []
-    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        line = line.rstrip()
-        if line.startswith(("index ", "diff --git ")):
-            continue
-        if line.startswith("@@"):
-            line = "@@"
-        elif line.startswith(("--- ", "+++ ")):
-            line = line.split("\t", 1)[0]
-        lines.append(line)
-    while lines and not lines[-1]:
-        lines.pop()
-    start = 0
-    while start < len(lines) and not lines[start]:
-        start += 1
-    return "\n".join(lines[start:])
+    """The patch with what differs between copies of one change removed.
+
+    Line by line: trailing whitespace stripped (`str.rstrip`), `index` and `diff --git` lines dropped, a hunk
+    header reduced to `@@`, a `---`/`+++` line cut at its first tab; then blank lines at either end dropped.
+    Written as one `map` and one regular expression over the whole text (each header line starts after a
+    newline), which is twice as fast as a loop over the lines and gives the same text.
+    """
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    body = "\n" + "\n".join(map(str.rstrip, lines))
+    return _HEADER.sub(_normal_header, body).strip("\n")
 
 
 def normalised_hash(raw: str | None, diff_text: str | None, kind: str) -> str | None:
@@ -48,3 +55,10 @@ def normalised_hash(raw: str | None, diff_text: str | None, kind: str) -> str | 
     if not normalised:
         return None
     return hashlib.sha256(normalised.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def stored_norm_hash(raw: str | None, diff_text: str | None, kind: str) -> str | None:
+    """What `patch.norm_hash` holds: None for an empty or null patch, NOTHING for one that normalises to nothing."""
+    if kind in NO_HASH_KINDS or raw is None:
+        return None
+    return normalised_hash(raw, diff_text, kind) or NOTHING

@@ -29,7 +29,7 @@ def classify_patch(raw: str | None) -> PatchText:
     if raw is None:
         return PatchText("null", "", "", 0)
     digest = content_hash(raw)
-    if not raw.strip():
+    if not raw or raw.isspace():  # no copy of the text, unlike strip()
         return PatchText("empty", "", digest, 0)
     head = raw.lstrip()
     if head.startswith(("diff --git ", "--- ", "Index: ")):

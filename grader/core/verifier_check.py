@@ -19,7 +19,7 @@ from sqlalchemy import Engine, bindparam, select
 
 from grader.core.csvcells import neutralise
 from grader.core.db import write_transaction
-from grader.core.equivalence import NO_HASH_KINDS, NOTHING, normalised_hash
+from grader.core.equivalence import NO_HASH_KINDS, NOTHING, stored_norm_hash
 from grader.core.models import Patch, Submission, Task
 
 BACKFILL_BATCH = 2000
@@ -77,7 +77,7 @@ def backfill_norm_hashes(engine: Engine) -> int:
                 )
             ).all()
         updates = [
-            {"target": patch_id, "digest": normalised_hash(raw, diff_text, kind) or NOTHING}
+            {"target": patch_id, "digest": stored_norm_hash(raw, diff_text, kind)}
             for patch_id, raw, diff_text, kind in rows
         ]
         with write_transaction(engine) as conn:

@@ -37,6 +37,53 @@ def test_normalisation_drops_what_copies_differ_in() -> None:
     assert normalised_hash(fenced, A, "extracted") == normalised_hash(A, None, "diff")
 
 
+def _normalise_line_by_line(text: str) -> str:
+    """The normalisation as its definition reads, one line at a time: the oracle for the fast one."""
+    lines = []
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = line.rstrip()
+        if line.startswith(("index ", "diff --git ")):
+            continue
+        if line.startswith("@@"):
+            line = "@@"
+        elif line.startswith(("--- ", "+++ ")):
+            line = line.split("\t", 1)[0]
+        lines.append(line)
+    return "\n".join(lines).strip("\n")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        A,
+        "index 1..2\n" + A,  # a header on the first line
+        A + "diff --git a/y b/y\nindex 3..4",  # on the last line, with no newline after it
+        "\n\n  \n" + A + "\n \t\n\n",  # blank lines (after stripping) at both ends
+        A.replace("\n", "\r\n"),
+        A.replace("\n", "\r"),  # old Mac line ends
+        A.replace("+    b", "+    b \t\x0b\x0c\x1c\xa0\u2003\u3000"),  # every kind of trailing whitespace
+        "index \n+++ \n--- \n@@\n",  # prefixes whose space is trailing whitespace
+        "indexx\n+++b\n---\tx\n@\n-@@ x\n@@@ y\n--- a\tb\tc\n+++ \tt\n",  # near misses and cut points
+        "--- a/\u00e9t\u00e9.py\t2024\n+++ b/\u00e9t\u00e9.py\n@@ -1 +1 @@\n-\u00e9\n+\u00e8\n",
+        "",
+        "\n\n",
+        "no diff at all, just prose   \nover two lines",
+    ],
+)
+def test_fast_normalisation_gives_the_line_by_line_text(text: str) -> None:
+    assert normalise_patch(text) == _normalise_line_by_line(text)
+
+
+def test_fast_normalisation_on_random_patches() -> None:
+    import random
+
+    rng = random.Random(7)
+    pieces = ["index ", "diff --git ", "@@", "--- ", "+++ ", "-", "+", " ", "x", "\t", " ", "\r", "\n", "\r\n", "\xa0"]
+    for _ in range(2000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 40)))
+        assert normalise_patch(text) == _normalise_line_by_line(text), repr(text)
+
+
 def test_groups_on_the_hand_written_submissions(engine: Engine, data_dir: Path) -> None:
     import_swebench(engine, data_dir / "subs")
     assert backfill_norm_hashes(engine) == 9  # 12 patches, 3 of them empty or null

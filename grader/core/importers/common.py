@@ -150,7 +150,7 @@ def iter_json_records(path: Path, text: str, errors: RowErrors) -> Iterator[tupl
         yield from _iter_json_array(path, text)
         return
     for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
+        if not line or line.isspace():
             continue
         try:
             yield number, json.loads(line)

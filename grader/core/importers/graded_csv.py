@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine, select
 
 from grader.core.csvcells import restore
 from grader.core.db import bulk_write_transaction
+from grader.core.equivalence import stored_norm_hash
 from grader.core.importers.common import (
     BadInput,
     ImportReport,
@@ -312,6 +313,7 @@ def _ensure_patches(conn: Connection, rows: list[GradedRow], report: ImportRepor
                         verifier_status=row.verifier_status,
                         verifier_verdict=row.auto_verdict,
                         content_hash=text.content_hash if text else "",
+                        norm_hash=stored_norm_hash(row.patch, text.diff, text.kind) if text else None,
                         line_count=text.line_count if text else 0,
                         extra="{}",
                         **row.numbers,

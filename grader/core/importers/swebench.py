@@ -56,7 +56,7 @@ MAX_EXTRA_VALUE = 2000
 
 
 class PatchRow(NamedTuple):
-    """One prediction ready to insert; after instance_id, the fields are patch columns in this order."""
+    """One prediction ready to insert; after instance_id, the fields are patch columns in table order."""
 
     instance_id: str
     raw_patch: str | None
@@ -69,9 +69,9 @@ class PatchRow(NamedTuple):
     input_cost_usd: float | None
     output_cost_usd: float | None
     content_hash: str
+    norm_hash: str | None
     line_count: int
     extra: str
-    norm_hash: str | None
 
 
 @dataclass(slots=True)
@@ -181,9 +181,9 @@ def parse_submission(
                 row["input_cost_usd"],
                 row["output_cost_usd"],
                 text.content_hash,
+                None,  # the normalised hash is filled after import, on first use (verifier_check.backfill_norm_hashes)
                 text.line_count,
                 row["extra"],
-                None,  # the normalised hash is computed on first use (grader.core.verifier_check.backfill_norm_hashes)
             )
         )
     missing = set(outcomes) - set(by_id)
