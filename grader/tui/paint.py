@@ -9,12 +9,29 @@ def paint_now(widget: Widget) -> None:
     """Update the screen as soon as the current action returns, instead of at the next 60 Hz tick.
 
     Call it at the end of an action whose result the user is waiting for: opening a patch, a page of diff.
-    (Inside an action Textual batches updates, so the paint is queued to run right after it.)
+
+    A widget's `refresh()` reaches the screen only when that widget's own message loop next goes idle (it
+    then posts Update or Layout to the screen), and the screen then waits for its 60 Hz update timer: 2-16 ms
+    after the action, in no fixed order. Here every widget with a pending refresh hands it to the screen now,
+    and the screen's update is queued behind those messages, so it runs right after them with all of them.
     """
     screen = widget.screen
     update = getattr(screen, "_on_timer_update", None)
-    if callable(update):
-        screen.call_later(_update_if_current, screen, update)
+    if not callable(update):
+        return
+    for node in screen.walk_children(with_self=False):
+        if isinstance(node, Widget) and _refresh_pending(node):
+            node._check_refresh()
+    screen.call_later(_update_if_current, screen, update)
+
+
+def _refresh_pending(node: Widget) -> bool:
+    return bool(
+        getattr(node, "_repaint_required", False)
+        or getattr(node, "_layout_required", False)
+        or getattr(node, "_scroll_required", False)
+        or getattr(node, "_refresh_styles_required", False)
+    )
 
 
 def _update_if_current(screen: object, update: object) -> None:

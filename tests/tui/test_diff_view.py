@@ -156,3 +156,27 @@ async def test_indexed_message_and_public_files() -> None:
         assert messages and messages[-1].file_count == 4
         assert all(isinstance(file, FileEntry) for file in view.files)
         assert [type(b) for b in view.index.blocks].count(HunkEntry) == 1
+
+
+async def test_the_truecolor_filter_the_view_skips_would_change_none_of_its_lines() -> None:
+    """DiffView drops ANSIToTruecolor from its line filters: valid only while every style it paints is truecolor."""
+    from textual.color import Color
+    from textual.filter import ANSIToTruecolor
+
+    hostile = [path.read_bytes().decode("utf-8", "replace") for path in sorted((DATA / "hostile").glob("*.diff"))]
+    patches = [sample("python.diff", "javascript.diff", "renamed.diff", "binary.diff"), *hostile]
+    for theme in ("textual-dark", "textual-light", "monokai"):
+        app = DiffHostApp(patches)
+        async with app.run_test(size=SIZE) as pilot:
+            app.theme = theme
+            truecolor = ANSIToTruecolor(app.ansi_theme)
+            view = app.query_one(DiffView)
+            assert not any(isinstance(f, ANSIToTruecolor) for f in view.get_line_filters())
+            for _ in patches:
+                for keys in ((), ("v",), ("w",)):  # unified, side by side, side by side wrapped
+                    await pilot.press(*keys)
+                    await pilot.pause()
+                    for y in range(view.size.height):
+                        segments = list(view.render_line(y))
+                        assert truecolor.apply(segments, Color(0, 0, 0)) == segments, (theme, y, segments)
+                await pilot.press("v", "w", "o")

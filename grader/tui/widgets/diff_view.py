@@ -8,6 +8,7 @@ final cropped strips); syntax colouring is lazy and cached per hunk window (grad
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Sequence
 from math import ceil
 from time import perf_counter
 from typing import ClassVar
@@ -17,6 +18,7 @@ from textual import work
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.color import Color
+from textual.filter import ANSIToTruecolor, LineFilter
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -57,6 +59,17 @@ class DiffView(ScrollView, can_focus=True):
         background-tint: $foreground 0%;
     }
     """
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """The app's line filters but ANSIToTruecolor, which is the identity on this view's lines.
+
+        Every style the view paints is a theme colour, already truecolor, and none is dim (a test checks), so
+        that filter would only rebuild each line's segments unchanged on every paint: 0.4 ms of a 4 ms page
+        scroll. Under an ANSI theme the app disables it anyway; the other filters (dim, no colour) still apply.
+        """
+        return [
+            line_filter for line_filter in super().get_line_filters() if not isinstance(line_filter, ANSIToTruecolor)
+        ]
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "next_hunk", "Next hunk"),
