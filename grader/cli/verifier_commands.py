@@ -26,6 +26,12 @@ def verifier_check_command(
         Path | None, typer.Option("-o", "--output", help="Write the inconsistent groups' members as CSV.")
     ] = None,
     show: Annotated[int, typer.Option("--show", help="Inconsistent groups to list (text output).")] = 10,
+    ignore_whitespace: Annotated[
+        bool,
+        typer.Option(
+            "--ignore-whitespace", help="Also count patches that differ only in whitespace-only changes as identical."
+        ),
+    ] = False,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -34,10 +40,12 @@ def verifier_check_command(
     Normalisation drops index and diff --git lines, hunk offsets, timestamps, CRLF and trailing whitespace.
     Errors count as fail; unknown verdicts are left out. `patches` counts patches with a diff (empty and null
     ones join no group); `distinct` counts groups; a group is inconsistent when it holds both a pass and a fail.
+    With --ignore-whitespace, whitespace inside lines, blank lines and whitespace-only changes are ignored too.
     """
     engine = open_engine(db)
     filled = backfill_norm_hashes(engine)
-    report = consistency_report(load_groups(engine, benchmark or ()))
+    report = consistency_report(load_groups(engine, benchmark or (), ignore_whitespace=ignore_whitespace))
+    report["ignore_whitespace"] = ignore_whitespace
     if filled:
         report["backfilled"] = filled
     if output is not None:
@@ -48,7 +56,8 @@ def verifier_check_command(
         typer.echo(json.dumps(report))
         return
     typer.echo(
-        f"{report['patches']} patches with a diff, {report['distinct']} distinct after normalisation; "
+        f"{report['patches']} patches with a diff, {report['distinct']} distinct after normalisation"
+        f"{' (whitespace ignored)' if ignore_whitespace else ''}; "
         f"{report['duplicate_groups']} groups hold {report['patches_in_duplicate_groups']} copies "
         f"(largest {report['largest_group']})."
     )

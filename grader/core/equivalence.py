@@ -6,8 +6,10 @@ timestamps after `---`/`+++` file names, and blank lines around the patch. What 
 Prose around a diff is dropped (the extracted diff is normalised); a patch with no diff at all is normalised
 as text. Empty and null patches have no hash and join no group.
 
-The hash is computed at import, in the processes that parse the files, and stored in `patch.norm_hash`;
-`verifier_check.backfill_norm_hashes` fills it for any patch stored without one (by an earlier version of grader).
+Optionally (`grader verifier-check --ignore-whitespace`) whitespace-only changes are ignored too: on top of
+the normal form, whitespace inside lines is removed, blank lines are dropped, and a run of removed lines
+followed by as many added lines equal to them but for whitespace becomes context (the diff view's "ignore
+whitespace" rule). That looser hash is computed when asked for, not stored.
 """
 
 from __future__ import annotations
@@ -62,3 +64,51 @@ def stored_norm_hash(raw: str | None, diff_text: str | None, kind: str) -> str |
     if kind in NO_HASH_KINDS or raw is None:
         return None
     return normalised_hash(raw, diff_text, kind) or NOTHING
+
+
+def ignore_whitespace(normalised: str) -> str:
+    """A normal form (`normalise_patch`) with whitespace-only changes dropped: see the module docstring."""
+    out: list[str] = []
+    removed: list[str] = []
+    added: list[str] = []
+
+    def flush() -> None:
+        if removed and removed == added:
+            out.extend(" " + text for text in removed)  # a whitespace-only change: the code stays as it was
+        else:
+            out.extend("-" + text for text in removed)
+            out.extend("+" + text for text in added)
+        removed.clear()
+        added.clear()
+
+    for line in normalised.split("\n"):
+        if line.startswith(("--- ", "+++ ", "@@")):
+            flush()
+            out.append(line)
+            continue
+        marker = line[:1] if line[:1] in ("+", "-", " ") else ""
+        text = "".join(line[len(marker) :].split())
+        if not text:
+            continue  # a blank line, added, removed or kept
+        if marker == "-":
+            if added:
+                flush()
+            removed.append(text)
+        elif marker == "+":
+            added.append(text)
+        else:
+            flush()
+            out.append(marker + text)
+    flush()
+    return "\n".join(out)
+
+
+def whitespace_insensitive_hash(raw: str | None, diff_text: str | None, kind: str) -> str | None:
+    """The hash patches share when they differ at most in whitespace, or None for an empty or null patch."""
+    if kind in NO_HASH_KINDS or raw is None:
+        return None
+    text = raw if kind == "no_diff" else patch_diff(raw, diff_text)
+    loose = ignore_whitespace(normalise_patch(text))
+    if not loose:
+        return None
+    return hashlib.sha256(loose.encode("utf-8", "surrogatepass")).hexdigest()

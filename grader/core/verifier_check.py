@@ -19,7 +19,7 @@ from sqlalchemy import Engine, bindparam, select
 
 from grader.core.csvcells import neutralise
 from grader.core.db import write_transaction
-from grader.core.equivalence import NO_HASH_KINDS, NOTHING, stored_norm_hash
+from grader.core.equivalence import NO_HASH_KINDS, NOTHING, stored_norm_hash, whitespace_insensitive_hash
 from grader.core.models import Patch, Submission, Task
 
 BACKFILL_BATCH = 2000
@@ -85,20 +85,27 @@ def backfill_norm_hashes(engine: Engine) -> int:
     return len(missing)
 
 
-def load_groups(engine: Engine, benchmarks: Iterable[str] = ()) -> list[PatchGroup]:
-    """Every group of identical patches per task (groups of one included), in a stable order."""
+def load_groups(engine: Engine, benchmarks: Iterable[str] = (), *, ignore_whitespace: bool = False) -> list[PatchGroup]:
+    """Every group of identical patches per task (groups of one included), in a stable order.
+
+    With `ignore_whitespace`, patches that differ only in whitespace-only changes group too: that looser
+    hash is computed here from each patch's text (about 2 s for the 44k patches of the shared data).
+    """
     p, s, t = Patch.__table__, Submission.__table__, Task.__table__
+    columns = [
+        p.c.id,
+        t.c.instance_id,
+        p.c.norm_hash,
+        s.c.benchmark,
+        s.c.name,
+        s.c.meta,
+        p.c.verifier_status,
+        p.c.verifier_verdict,
+    ]
+    if ignore_whitespace:
+        columns += [p.c.raw_patch, p.c.diff_text, p.c.patch_kind]
     query = (
-        select(
-            p.c.id,
-            t.c.instance_id,
-            p.c.norm_hash,
-            s.c.benchmark,
-            s.c.name,
-            s.c.meta,
-            p.c.verifier_status,
-            p.c.verifier_verdict,
-        )
+        select(*columns)
         .join(s, s.c.id == p.c.submission_id)
         .join(t, t.c.id == p.c.task_id)
         .where(p.c.norm_hash.is_not(None), p.c.norm_hash != NOTHING)
@@ -110,13 +117,20 @@ def load_groups(engine: Engine, benchmarks: Iterable[str] = ()) -> list[PatchGro
     harness_of: dict[str, str] = {}
     groups: dict[tuple[str, str], PatchGroup] = {}
     with engine.connect() as conn:
-        for patch_id, instance_id, digest, benchmark, model, meta, status, verdict in conn.execute(query):
+        for row in conn.execute(query):
+            patch_id, instance_id, digest, benchmark, model, meta, status, verdict = row[:8]
+            if ignore_whitespace:
+                digest = whitespace_insensitive_hash(*row[8:]) or digest
             if meta not in harness_of:
                 harness_of[meta] = str(json.loads(meta or "{}").get("results_format") or "unknown")
             group = groups.get((instance_id, digest))
             if group is None:
                 group = groups[(instance_id, digest)] = PatchGroup(instance_id, digest)
             group.members.append(GroupMember(patch_id, benchmark, model, harness_of[meta], status, verdict))
+    if ignore_whitespace:  # the loose digests do not follow the query's order
+        for group in groups.values():
+            group.members.sort(key=lambda m: (m.benchmark, m.model))
+        return sorted(groups.values(), key=lambda g: (g.instance_id, g.norm_hash))
     return list(groups.values())
 
 

@@ -13,7 +13,8 @@ from sqlalchemy import Engine, update
 from typer.testing import CliRunner
 
 from grader.cli import app
-from grader.core.equivalence import normalise_patch, normalised_hash
+from grader.core.db import make_engine
+from grader.core.equivalence import ignore_whitespace, normalise_patch, normalised_hash, whitespace_insensitive_hash
 from grader.core.importers.swebench import find_predictions, find_results, import_swebench
 from grader.core.models import Patch
 from grader.core.verifier_check import backfill_norm_hashes, consistency_report, load_groups
@@ -82,6 +83,31 @@ def test_fast_normalisation_on_random_patches() -> None:
     for _ in range(2000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 40)))
         assert normalise_patch(text) == _normalise_line_by_line(text), repr(text)
+
+
+WIDE = (
+    "diff --git a/x.py b/x.py\n--- a/x.py\n+++ b/x.py\n@@ -10,4 +10,4 @@ def f():\n"
+    "     if ok:\n-        a = 1\n+        a = 2\n     return a\n"
+)
+
+
+def _loose(text: str) -> str:
+    return ignore_whitespace(normalise_patch(text))
+
+
+def test_ignoring_whitespace_groups_patches_that_differ_only_in_whitespace() -> None:
+    spaced = WIDE.replace("+        a = 2", "+        a  =  2").replace("     return a\n", "     return a\n+\n")
+    reindented = WIDE.replace("     return a\n", "-    return a\n+    return  a\n")  # whitespace-only change
+    for other in (spaced, reindented):
+        assert normalise_patch(other) != normalise_patch(WIDE)
+        assert _loose(other) == _loose(WIDE)
+        assert whitespace_insensitive_hash(other, None, "diff") == whitespace_insensitive_hash(WIDE, None, "diff")
+    changed = WIDE.replace("+        a = 2", "+        a = 3")
+    assert _loose(changed) != _loose(WIDE)
+    moved = WIDE.replace("-        a = 1\n+        a = 2\n", "+        a = 2\n-        a = 1\n")
+    assert _loose(moved) != _loose(WIDE)  # order still matters
+    assert whitespace_insensitive_hash(None, None, "null") is None
+    assert whitespace_insensitive_hash(" \n", "", "empty") is None
 
 
 def test_groups_on_the_hand_written_submissions(engine: Engine, data_dir: Path) -> None:
@@ -157,6 +183,22 @@ def test_verifier_check_on_the_shared_data(shared_data: Path, tmp_path: Path) ->
     # The figures the audit that motivated this reported for the same data.
     assert expected == (43680, 36181, 54)
     assert (tmp_path / "groups.csv").read_text().count("\n") == 1 + sum(len(g["members"]) for g in report["groups"])
+    loose = runner.invoke(app, ["verifier-check", "--db", db, "--json", "--ignore-whitespace"])
+    assert loose.exit_code == 0, loose.output
+    loose_report = json.loads(loose.stdout)
+    assert loose_report["ignore_whitespace"] is True
+    assert loose_report["patches"] == report["patches"]
+    assert loose_report["distinct"] < report["distinct"]
+    # Ignoring whitespace only merges groups: every exact group lies inside one whitespace-insensitive group.
+    engine = make_engine(f"sqlite:///{db}")
+    loose_group_of = {
+        member.patch_id: index
+        for index, group in enumerate(load_groups(engine, ignore_whitespace=True))
+        for member in group.members
+    }
+    for group in load_groups(engine):
+        assert len({loose_group_of[member.patch_id] for member in group.members}) == 1
+    engine.dispose()
 
 
 def test_stats_has_a_verifier_consistency_panel(tmp_path: Path, data_dir: Path) -> None:
