@@ -7,7 +7,7 @@ Prose around a diff is dropped (the extracted diff is normalised); a patch with 
 as text. Empty and null patches have no hash and join no group.
 
 The stored hash (`patch.norm_hash`) is computed at import for graded CSV rows, and for SWE-bench imports on
-first use (`verifier_check.backfill_norm_hashes`, 0.6 s for the 44k patches of the shared data, run by
+first use (`verifier_check.backfill_norm_hashes`, 1.7 s for the 44k patches of the shared data, run by
 verifier-check, stats, session creation and the review app): in the import it would add about half again to
 the import time, and push it past twice a plain sqlite3 load of the same rows.
 
