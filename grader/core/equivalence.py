@@ -53,12 +53,19 @@ def normalise_patch(text: str) -> str:
     return _HEADER.sub(_normal_header, body).strip("\n")
 
 
-def normalised_hash(raw: str | None, diff_text: str | None, kind: str) -> str | None:
-    """The hash identical patches share, or None for an empty or null patch."""
+def normalised_hash(
+    raw: str | None, diff_text: str | None, kind: str, *, ignore_whitespace: bool = False
+) -> str | None:
+    """The hash identical patches share, or None for an empty or null patch.
+
+    With `ignore_whitespace`, the hash patches share when they differ at most in whitespace (not stored).
+    """
     if kind in NO_HASH_KINDS or raw is None:
         return None
     text = raw if kind == "no_diff" else patch_diff(raw, diff_text)
     normalised = normalise_patch(text)
+    if ignore_whitespace:
+        normalised = drop_whitespace_changes(normalised)
     if not normalised:
         return None
     return hashlib.sha256(normalised.encode("utf-8", "surrogatepass")).hexdigest()
@@ -71,7 +78,7 @@ def stored_norm_hash(raw: str | None, diff_text: str | None, kind: str) -> str |
     return normalised_hash(raw, diff_text, kind) or NOTHING
 
 
-def ignore_whitespace(normalised: str) -> str:
+def drop_whitespace_changes(normalised: str) -> str:
     """A normal form (`normalise_patch`) with whitespace-only changes dropped: see the module docstring."""
     out: list[str] = []
     removed: list[str] = []
@@ -106,14 +113,3 @@ def ignore_whitespace(normalised: str) -> str:
             out.append(marker + text)
     flush()
     return "\n".join(out)
-
-
-def whitespace_insensitive_hash(raw: str | None, diff_text: str | None, kind: str) -> str | None:
-    """The hash patches share when they differ at most in whitespace, or None for an empty or null patch."""
-    if kind in NO_HASH_KINDS or raw is None:
-        return None
-    text = raw if kind == "no_diff" else patch_diff(raw, diff_text)
-    loose = ignore_whitespace(normalise_patch(text))
-    if not loose:
-        return None
-    return hashlib.sha256(loose.encode("utf-8", "surrogatepass")).hexdigest()

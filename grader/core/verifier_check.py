@@ -19,7 +19,7 @@ from sqlalchemy import Engine, bindparam, select
 
 from grader.core.csvcells import neutralise
 from grader.core.db import write_transaction
-from grader.core.equivalence import NO_HASH_KINDS, NOTHING, stored_norm_hash, whitespace_insensitive_hash
+from grader.core.equivalence import NO_HASH_KINDS, NOTHING, normalised_hash, stored_norm_hash
 from grader.core.models import Patch, Submission, Task
 
 BACKFILL_BATCH = 2000
@@ -89,7 +89,7 @@ def load_groups(engine: Engine, benchmarks: Iterable[str] = (), *, ignore_whites
     """Every group of identical patches per task (groups of one included), in a stable order.
 
     With `ignore_whitespace`, patches that differ only in whitespace-only changes group too: that looser
-    hash is computed here from each patch's text (about 2 s for the 44k patches of the shared data).
+    hash is computed here from each patch's text (3.4 s for the 44k patches of the shared data, against 0.45 s).
     """
     p, s, t = Patch.__table__, Submission.__table__, Task.__table__
     columns = [
@@ -120,7 +120,7 @@ def load_groups(engine: Engine, benchmarks: Iterable[str] = (), *, ignore_whites
         for row in conn.execute(query):
             patch_id, instance_id, digest, benchmark, model, meta, status, verdict = row[:8]
             if ignore_whitespace:
-                digest = whitespace_insensitive_hash(*row[8:]) or digest
+                digest = normalised_hash(*row[8:], ignore_whitespace=True) or digest
             if meta not in harness_of:
                 harness_of[meta] = str(json.loads(meta or "{}").get("results_format") or "unknown")
             group = groups.get((instance_id, digest))

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from grader.cli import app
 from grader.core.db import make_engine
-from grader.core.equivalence import ignore_whitespace, normalise_patch, normalised_hash, whitespace_insensitive_hash
+from grader.core.equivalence import drop_whitespace_changes, normalise_patch, normalised_hash
 from grader.core.importers.swebench import find_predictions, find_results, import_swebench
 from grader.core.models import Patch
 from grader.core.verifier_check import backfill_norm_hashes, consistency_report, load_groups
@@ -92,7 +92,7 @@ WIDE = (
 
 
 def _loose(text: str) -> str:
-    return ignore_whitespace(normalise_patch(text))
+    return drop_whitespace_changes(normalise_patch(text))
 
 
 def test_ignoring_whitespace_groups_patches_that_differ_only_in_whitespace() -> None:
@@ -101,13 +101,15 @@ def test_ignoring_whitespace_groups_patches_that_differ_only_in_whitespace() -> 
     for other in (spaced, reindented):
         assert normalise_patch(other) != normalise_patch(WIDE)
         assert _loose(other) == _loose(WIDE)
-        assert whitespace_insensitive_hash(other, None, "diff") == whitespace_insensitive_hash(WIDE, None, "diff")
+        assert normalised_hash(other, None, "diff", ignore_whitespace=True) == normalised_hash(
+            WIDE, None, "diff", ignore_whitespace=True
+        )
     changed = WIDE.replace("+        a = 2", "+        a = 3")
     assert _loose(changed) != _loose(WIDE)
     moved = WIDE.replace("-        a = 1\n+        a = 2\n", "+        a = 2\n-        a = 1\n")
     assert _loose(moved) != _loose(WIDE)  # order still matters
-    assert whitespace_insensitive_hash(None, None, "null") is None
-    assert whitespace_insensitive_hash(" \n", "", "empty") is None
+    assert normalised_hash(None, None, "null", ignore_whitespace=True) is None
+    assert normalised_hash(" \n", "", "empty", ignore_whitespace=True) is None
 
 
 def test_groups_on_the_hand_written_submissions(engine: Engine, data_dir: Path) -> None:
