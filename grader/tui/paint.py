@@ -20,18 +20,9 @@ def paint_now(widget: Widget) -> None:
     if not callable(update):
         return
     for node in screen.walk_children(with_self=False):
-        if isinstance(node, Widget) and _refresh_pending(node):
-            node._check_refresh()
+        if isinstance(node, Widget):
+            node._check_refresh()  # what the widget's idle handler does: posts its pending refresh, if any
     screen.call_later(_update_if_current, screen, update)
-
-
-def _refresh_pending(node: Widget) -> bool:
-    return bool(
-        getattr(node, "_repaint_required", False)
-        or getattr(node, "_layout_required", False)
-        or getattr(node, "_scroll_required", False)
-        or getattr(node, "_refresh_styles_required", False)
-    )
 
 
 def _update_if_current(screen: object, update: object) -> None:
