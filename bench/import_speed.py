@@ -5,8 +5,8 @@
 Both sides run in this process on fresh SQLite files: the baseline reads and parses the same prediction and
 results files and inserts one row per prediction (instance id, submission, benchmark, patch, status) with
 `sqlite3.executemany` in one transaction. grader's side is `import_swebench` on the same directory (tasks,
-submissions, patches with their classification and hashes), then the same import again (re-import), then an
-export of everything as CSV.
+submissions, patches with their classification, content hash and normalised hash), then the same import
+again (re-import), then an export of everything as CSV.
 """
 
 from __future__ import annotations

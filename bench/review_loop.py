@@ -42,7 +42,7 @@ def build_store(data: Path, db: Path) -> None:
     import_swebench(engine, data / "swebench")
     for tasks in sorted((data / "tasks").glob("*.jsonl")):
         import_tasks(engine, tasks)
-    backfill_norm_hashes(engine)  # as a store that has been reviewed before: hashes filled once, at first use
+    backfill_norm_hashes(engine)  # a no-op after this import (hashes are computed at import), as in the app
     engine.dispose()
 
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _DIFF_START = re.compile(r"^(diff --git |--- \S|Index: \S)", re.MULTILINE)
 _FENCE = re.compile(r"^```[ \t]*(?:diff|patch|udiff)?[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 
 
-@dataclass(frozen=True, slots=True)
-class PatchText:
+class PatchText(NamedTuple):  # a tuple: made once per imported patch, and cheap to make
     kind: str  # diff | extracted | no_diff | empty | null
     diff: str | None  # the diff to show, None when the raw text is the diff itself
     content_hash: str

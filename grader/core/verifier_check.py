@@ -60,6 +60,9 @@ class PatchGroup:
 def backfill_norm_hashes(engine: Engine) -> int:
     """Compute the normalised hash of patches that have none yet; returns how many were filled.
 
+    Imports compute the hash; this fills it in a store written by an older grader (20 ms when none is missing,
+    1.7 s for the 44k patches of the shared data).
+
     Works in batches (read, hash, one short write transaction), so neither memory nor the write lock grows
     with the store. A patch that normalises to nothing is stored as NOTHING and never hashed again.
     """

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
+from grader.core.equivalence import stored_norm_hash
 from grader.core.importers.swebench import find_predictions, import_swebench
 from grader.core.importers.tasks import import_tasks
 from grader.core.models import Patch, Submission, Task
@@ -50,6 +51,13 @@ def test_whole_shared_data_in_one_command(sqlite_engine: Engine, shared_data: Pa
         )
     assert total == 44421  # unique instances per submission
     assert kinds["null"] > 0 and kinds["empty"] > 0 and kinds["extracted"] > 0
+    # The normalised hash is computed at import, part by the parsing process and part by the writer:
+    # every patch holds the hash computed again here, one by one.
+    p = Patch.__table__
+    with sqlite_engine.connect() as conn:
+        stored = conn.execute(select(p.c.raw_patch, p.c.diff_text, p.c.patch_kind, p.c.norm_hash)).all()
+    wrong = [row for row in stored if row.norm_hash != stored_norm_hash(row.raw_patch, row.diff_text, row.patch_kind)]
+    assert not wrong and len(stored) == 44421
     assert import_swebench(sqlite_engine, root).total_added == 0
 
 

@@ -9,12 +9,12 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, func, select, update
 from typer.testing import CliRunner
 
 from grader.cli import app
 from grader.core.db import make_engine
-from grader.core.equivalence import drop_whitespace_changes, normalise_patch, normalised_hash
+from grader.core.equivalence import NOTHING, drop_whitespace_changes, normalise_patch, normalised_hash
 from grader.core.importers.swebench import find_predictions, find_results, import_swebench
 from grader.core.models import Patch
 from grader.core.verifier_check import backfill_norm_hashes, consistency_report, load_groups
@@ -114,7 +114,10 @@ def test_ignoring_whitespace_groups_patches_that_differ_only_in_whitespace() -> 
 
 def test_groups_on_the_hand_written_submissions(engine: Engine, data_dir: Path) -> None:
     import_swebench(engine, data_dir / "subs")
-    assert backfill_norm_hashes(engine) == 9  # 12 patches, 3 of them empty or null
+    with engine.connect() as conn:
+        hashed = conn.execute(select(func.count()).where(Patch.__table__.c.norm_hash.is_not(None))).scalar_one()
+    assert hashed == 9  # at import: 12 patches, 3 of them empty or null
+    assert backfill_norm_hashes(engine) == 0
     report = consistency_report(load_groups(engine))
     # calc-1: alpha verified (pass), beta verified (pass) and alpha lite (fail) hold the same fix;
     # calc-2: alpha's fenced patch (fail) and lite alpha's plain one (pass) are the same change.
@@ -230,6 +233,11 @@ def test_a_patch_that_normalises_to_nothing_is_hashed_once_and_joins_no_group(
     )
     import_swebench(sqlite_engine, preds, model="m1")
     import_swebench(sqlite_engine, preds.rename(tmp_path / "other.jsonl"), model="m2")
-    assert backfill_norm_hashes(sqlite_engine) == 2
+    with sqlite_engine.connect() as conn:
+        assert set(conn.execute(select(Patch.__table__.c.norm_hash)).scalars()) == {NOTHING}
     assert backfill_norm_hashes(sqlite_engine) == 0  # stored as "nothing", not looked at again
+    with sqlite_engine.begin() as conn:
+        conn.execute(update(Patch.__table__).values(norm_hash=None))  # as an older import left them
+    assert backfill_norm_hashes(sqlite_engine) == 2
+    assert backfill_norm_hashes(sqlite_engine) == 0
     assert consistency_report(load_groups(sqlite_engine))["patches"] == 0

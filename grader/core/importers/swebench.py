@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -12,6 +14,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Engine, select
 
 from grader.core.db import bulk_write_transaction
+from grader.core.equivalence import stored_norm_hash
 from grader.core.importers.common import (
     BadInput,
     ImportReport,
@@ -53,10 +56,15 @@ COST_KEYS = {
 CORE_KEYS = {"instance_id", "model_patch", "model_name_or_path"}
 NUMBER_KEYS = {key for keys in (*TOKEN_KEYS.values(), *COST_KEYS.values()) for key in keys}
 MAX_EXTRA_VALUE = 2000
+HASH_STEP = 32  # rows hashed between two looks at whether to go on
 
 
 class PatchRow(NamedTuple):
-    """One prediction ready to insert; after instance_id, the fields are patch columns in table order."""
+    """One prediction ready to insert; after instance_id, the fields are patch columns in table order.
+
+    The normalised hash, which comes after content_hash in the table, is kept apart (`ParsedSubmission.norm_hashes`)
+    because it is filled in later, by whichever import process is idle (`hash_rows`).
+    """
 
     instance_id: str
     raw_patch: str | None
@@ -69,9 +77,24 @@ class PatchRow(NamedTuple):
     input_cost_usd: float | None
     output_cost_usd: float | None
     content_hash: str
-    norm_hash: str | None
     line_count: int
     extra: str
+
+
+class Prediction(NamedTuple):
+    """One row of a predictions file, checked."""
+
+    instance_id: str
+    raw_patch: str | None
+    model: str | None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    input_cost_usd: float | None = None
+    output_cost_usd: float | None = None
+    extra: str = "{}"  # the row's other keys, as JSON
+
+
+_HASH_AT = PatchRow._fields.index("line_count")  # where norm_hash goes in a row of the patch table
 
 
 @dataclass(slots=True)
@@ -80,9 +103,36 @@ class ParsedSubmission:
     benchmark: str
     model_name: str | None
     source: str
-    fingerprint: str
     meta: dict[str, Any]
+    fingerprint: str = ""  # set by the importer, which fingerprints every file before it writes
     rows: list[PatchRow] = field(default_factory=list)
+    norm_hashes: list[str | None] = field(default_factory=list)  # of rows[: len(norm_hashes)], see hash_rows
+
+    def __getstate__(self) -> tuple[dict[str, Any], list[tuple[Any, ...]]]:
+        """The rows travel as plain tuples: named tuples are pickled one call at a time."""
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "rows"}
+        return values, list(map(tuple, self.rows))
+
+    def __setstate__(self, state: tuple[dict[str, Any], list[tuple[Any, ...]]]) -> None:
+        values, rows = state
+        for name, value in values.items():
+            setattr(self, name, value)
+        self.rows = list(map(functools.partial(tuple.__new__, PatchRow), rows))
+
+
+def hash_rows(
+    sub: ParsedSubmission, more: Callable[[], bool] = lambda: True, *, step: int = HASH_STEP
+) -> ParsedSubmission:
+    """Compute the normalised hash (`equivalence.stored_norm_hash`) of the rows not hashed yet.
+
+    In steps of `step` rows, while `more()` says so (the import's worker process hashes while the writer is
+    busy, see `parse_ahead.parsed_in_order`).
+    """
+    hashes = sub.norm_hashes
+    while len(hashes) < len(sub.rows) and more():
+        rows = sub.rows[len(hashes) : len(hashes) + step]
+        hashes.extend(stored_norm_hash(row.raw_patch, row.diff_text, row.patch_kind) for row in rows)
+    return sub
 
 
 def benchmark_for(path: Path, override: str | None) -> str:
@@ -119,7 +169,6 @@ def parse_submission(
     name: str | None,
     benchmark: str | None,
     errors: RowErrors,
-    fingerprint_: str = "",
 ) -> ParsedSubmission:
     """Read one submission's predictions and outcomes into rows ready to insert."""
     text, _ = read_text(predictions)
@@ -128,21 +177,18 @@ def parse_submission(
     if results is not None:
         outcomes, results_format = parse_results(results)
     bench = benchmark_for(predictions, benchmark)
-    by_id: dict[str, dict[str, Any]] = {}
-    lines: dict[str, int] = {}
+    by_id: dict[str, Prediction] = {}
     models: Counter[str] = Counter()
     repeats = 0
     for line, record in iter_json_records(predictions, text, errors):
         row = _prediction_row(predictions, line, record, errors)
         if row is None:
             continue
-        iid = row["instance_id"]
-        if iid in by_id:
+        if row.instance_id in by_id:
             repeats += 1  # a repeated instance: the later row is the submission's
-        by_id[iid] = row
-        lines[iid] = line
-        if row["model"]:
-            models[row["model"]] += 1
+        by_id[row.instance_id] = row
+        if row.model:
+            models[row.model] += 1
     sub_name = name or _submission_name(predictions, models)
     meta: dict[str, Any] = {"predictions": str(predictions)}
     if results is not None:
@@ -150,46 +196,40 @@ def parse_submission(
         meta["results_format"] = results_format
     if repeats:
         meta["repeated_rows"] = repeats
-    model_names = sorted(models)
+    if len(models) > 1:
+        meta["model_names"] = sorted(models)
+    resolved_missing = sorted(i for i in outcomes.keys() - by_id.keys() if outcomes[i].verdict == "pass")
+    if resolved_missing:
+        meta["resolved_without_prediction"] = resolved_missing
     parsed = ParsedSubmission(
         name=sub_name,
         benchmark=bench,
         model_name=models.most_common(1)[0][0] if models else None,
         source=str(predictions),
-        fingerprint=fingerprint_ or submission_fingerprint(predictions, results, name, benchmark),
-        meta=meta | ({"model_names": model_names} if len(model_names) > 1 else {}),
+        meta=meta,
     )
+    # Absent from a run report: not run; absent from an experiments results.json: not resolved.
+    unlisted = Outcome("absent", "unknown") if results_format in (None, "run_report") else Outcome("unresolved", "fail")
     for iid, row in by_id.items():
-        outcome = outcomes.get(iid)
-        if outcome is None:
-            outcome = (
-                Outcome("absent", "unknown")
-                if results_format in (None, "run_report")
-                else (Outcome("unresolved", "fail"))
-            )
-        text = classify_patch(row["raw_patch"])
+        outcome = outcomes.get(iid, unlisted)
+        text = classify_patch(row.raw_patch)
         parsed.rows.append(
             PatchRow(
                 iid,
-                row["raw_patch"],
+                row.raw_patch,
                 text.diff,
                 text.kind,
                 outcome.status,
                 outcome.verdict,
-                row["input_tokens"],
-                row["output_tokens"],
-                row["input_cost_usd"],
-                row["output_cost_usd"],
+                row.input_tokens,
+                row.output_tokens,
+                row.input_cost_usd,
+                row.output_cost_usd,
                 text.content_hash,
-                None,  # the normalised hash is filled after import, on first use (verifier_check.backfill_norm_hashes)
                 text.line_count,
-                row["extra"],
+                row.extra,
             )
         )
-    missing = set(outcomes) - set(by_id)
-    resolved_missing = sorted(i for i in missing if outcomes[i].verdict == "pass")
-    if resolved_missing:
-        meta["resolved_without_prediction"] = resolved_missing
     return parsed
 
 
@@ -209,7 +249,7 @@ def _submission_name(predictions: Path, models: Counter[str]) -> str:
     return predictions.stem
 
 
-def _prediction_row(path: Path, line: int, record: Any, errors: RowErrors) -> dict[str, Any] | None:
+def _prediction_row(path: Path, line: int, record: Any, errors: RowErrors) -> Prediction | None:
     if not isinstance(record, dict):
         errors.bad(path, line, f"expected a JSON object, found {type(record).__name__}")
         return None
@@ -225,32 +265,20 @@ def _prediction_row(path: Path, line: int, record: Any, errors: RowErrors) -> di
         errors.bad(path, line, f"{iid}: 'model_patch' must be a string or null, found {type(raw).__name__}")
         return None
     model = record.get("model_name_or_path")
-    row: dict[str, Any] = {
-        "instance_id": iid.strip(),
-        "raw_patch": raw,
-        "model": model if isinstance(model, str) else None,
-        "input_tokens": None,
-        "output_tokens": None,
-        "input_cost_usd": None,
-        "output_cost_usd": None,
-        "extra": "{}",
-    }
-    if len(record) == len(CORE_KEYS & record.keys()):
-        return row  # the common case: nothing but the three core keys
+    model = model if isinstance(model, str) else None
+    if len(record) == 3 and "model_name_or_path" in record:
+        return Prediction(iid.strip(), raw, model)  # the common case: nothing but the three core keys
+    numbers: list[Any] = [None] * 4
     if NUMBER_KEYS & record.keys():
-        for column, keys in TOKEN_KEYS.items():
-            row[column] = _number(path, line, record, keys, int, errors)
-        for column, keys in COST_KEYS.items():
-            row[column] = _number(path, line, record, keys, float, errors)
+        numbers = [_number(path, line, record, keys, int, errors) for keys in TOKEN_KEYS.values()]
+        numbers += [_number(path, line, record, keys, float, errors) for keys in COST_KEYS.values()]
     extra = {}
     for key, value in record.items():
         if key in CORE_KEYS or key in NUMBER_KEYS:
             continue
         encoded = json.dumps(value, ensure_ascii=False)
         extra[key] = value if len(encoded) <= MAX_EXTRA_VALUE else f"<{len(encoded)} characters, not kept>"
-    if extra:
-        row["extra"] = json.dumps(extra, ensure_ascii=False)
-    return row
+    return Prediction(iid.strip(), raw, model, *numbers, json.dumps(extra, ensure_ascii=False) if extra else "{}")
 
 
 def _number(path: Path, line: int, record: dict[str, Any], keys: tuple[str, ...], kind: type, errors: RowErrors) -> Any:
@@ -296,36 +324,46 @@ def import_swebench(
         raise BadInput(path, None, "no such file or directory")
     if model and len(files) > 1:
         raise BadInput(path, None, "--model names one submission; a directory holds several")
-    plans = []
-    for file in files:
-        outcome_file = results if results is not None else find_results(file)
-        plans.append((file, outcome_file, submission_fingerprint(file, outcome_file, model, benchmark)))
+    plans = [(file, results if results is not None else find_results(file)) for file in files]
+    fingerprints: list[str] = []
+
+    def not_imported_yet() -> list[bool]:
+        """Runs while the first files are parsed: fingerprint every file and look for earlier imports."""
+        fingerprints.extend(submission_fingerprint(file, outcome, model, benchmark) for file, outcome in plans)
+        known = known_fingerprints(conn, fingerprints)
+        report.already_imported = [str(file) for (file, _), fp in zip(plans, fingerprints, strict=True) if fp in known]
+        return [fp not in known for fp in fingerprints]
+
     with bulk_write_transaction(engine) as conn:
-        known = known_fingerprints(conn, [fp for _, _, fp in plans])
-        report.already_imported = [str(file) for file, _, fp in plans if fp in known]
-        todo = [plan for plan in plans if plan[2] not in known]
         task_cache: dict[str, dict[str, int]] = {}
         parse = functools.partial(_parse_one, model=model, benchmark=benchmark, skip_bad=errors.skip_bad)
-        for sub, skipped in parsed_in_order(todo, parse):
+        order = {plan: index for index, plan in enumerate(plans)}
+        for plan, (sub, skipped) in parsed_in_order(plans, parse, wanted=not_imported_yet, finish=_hash_parsed):
+            sub.fingerprint = fingerprints[order[plan]]
             errors.report.skipped.extend(skipped)
             task_ids = _ensure_tasks(conn, sub, task_cache, report)
             added = _insert_submission(conn, sub, task_ids, report)
             record_import(conn, KIND, sub.fingerprint, sub.source, added)
             if progress:
-                progress(1, len(todo))
+                progress(1, len(plans) - len(report.already_imported))
     return report
 
 
 def _parse_one(
-    plan: tuple[Path, Path | None, str], *, model: str | None, benchmark: str | None, skip_bad: bool
+    plan: tuple[Path, Path | None], *, model: str | None, benchmark: str | None, skip_bad: bool
 ) -> tuple[ParsedSubmission, list[SkippedRow]]:
     """Parse one submission (in a worker process); bad rows come back as a list."""
-    file, outcome, fp = plan
+    file, outcome = plan
     local = ImportReport(source=str(file))
-    sub = parse_submission(
-        file, results=outcome, name=model, benchmark=benchmark, errors=RowErrors(skip_bad, local), fingerprint_=fp
-    )
+    sub = parse_submission(file, results=outcome, name=model, benchmark=benchmark, errors=RowErrors(skip_bad, local))
     return sub, local.skipped
+
+
+def _hash_parsed(
+    parsed: tuple[ParsedSubmission, list[SkippedRow]], more: Callable[[], bool]
+) -> tuple[ParsedSubmission, list[SkippedRow]]:
+    hash_rows(parsed[0], more)
+    return parsed
 
 
 def _ensure_tasks(
@@ -404,17 +442,17 @@ def _insert_submission(
                 )
             )
         }
-    keys = ["task_id", "submission_id", *PatchRow._fields[1:]]
+    keys = ["task_id", "submission_id", *PatchRow._fields[1:_HASH_AT], "norm_hash", *PatchRow._fields[_HASH_AT:]]
     values = []
     differing = 0
-    for row in sub.rows:
+    for row, digest in zip(sub.rows, sub.norm_hashes, strict=True):
         task_id = task_ids[(sub.benchmark, row.instance_id)]
         if task_id in present:
             report.unchanged += 1
             if present[task_id] != (row.content_hash, row.verifier_status):
                 differing += 1
             continue
-        values.append((task_id, existing_id, *row[1:]))
+        values.append((task_id, existing_id, *row[1:_HASH_AT], digest, *row[_HASH_AT:]))
     if values:
         bulk_insert(conn, patches, keys, values)
         report.add("patches", len(values))

@@ -139,8 +139,8 @@ class ReviewWorkers:
             self.post_message(
                 StatsUpdated(live.summary(), {m: live.summary(m) for m in live.largest_models(STATS_PANEL_MODELS)})
             )
-        # Identical-patch counts need each patch's normalised hash; a store that never computed them does it
-        # once here, after the first patch and the statistics, rather than on every patch shown.
+        # Identical-patch counts need each patch's normalised hash, computed at import; a store imported by an
+        # older grader computes them once here, after the first patch and the statistics.
         try:
             backfill_norm_hashes(self.engine)
         except Exception as exc:

@@ -1,0 +1,137 @@
+"""The import's parse-ahead worker: order, unwanted files, errors, and work shared between two processes."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from grader.core.equivalence import stored_norm_hash
+from grader.core.importers.common import ImportReport, RowErrors
+from grader.core.importers.parse_ahead import PARALLEL_MIN_FILES, parsed_in_order
+from grader.core.importers.swebench import hash_rows, parse_submission
+
+MAIN = os.getpid()
+
+
+def _square(plan: int) -> int:
+    return plan * plan
+
+
+def test_results_come_in_order_from_the_worker() -> None:
+    plans = list(range(40))
+    assert list(parsed_in_order(plans, _square)) == [(n, n * n) for n in plans]
+
+
+def test_few_files_are_parsed_here() -> None:
+    plans = list(range(PARALLEL_MIN_FILES - 1))
+    seen: list[int] = []
+
+    def parse(plan: int) -> int:
+        seen.append(os.getpid())
+        return plan
+
+    assert [p for p, _ in parsed_in_order(plans, parse)] == plans
+    assert seen == [MAIN] * len(plans)
+
+
+def test_unwanted_plans_are_dropped_even_when_parsed_before_it_was_known() -> None:
+    def wanted() -> list[bool]:
+        time.sleep(0.05)  # the worker parses ahead meanwhile
+        return [n % 3 == 0 for n in range(20)]
+
+    def parse(plan: int) -> int:
+        if plan % 3 == 1:
+            raise ValueError(f"bad file {plan}")  # unwanted: its error must not surface
+        return plan
+
+    assert [p for p, _ in parsed_in_order(list(range(20)), parse, wanted=wanted)] == list(range(0, 20, 3))
+
+
+def test_nothing_wanted_stops_at_once() -> None:
+    start = time.perf_counter()
+    assert list(parsed_in_order(list(range(50)), lambda p: time.sleep(0.05), wanted=lambda: [False] * 50)) == []
+    assert time.perf_counter() - start < 2.0  # the worker is stopped, not waited for (50 x 0.05 s)
+
+
+def test_an_error_is_raised_at_its_file() -> None:
+    def parse(plan: int) -> int:
+        if plan == 7:
+            raise ValueError("line 3: not valid JSON")
+        return plan
+
+    got: list[int] = []
+    with pytest.raises(ValueError, match="line 3"):
+        for plan, _ in parsed_in_order(list(range(12)), parse):
+            got.append(plan)
+    assert got == list(range(7))
+
+
+def test_an_exception_that_cannot_be_pickled_is_described() -> None:
+    class Local(Exception):  # a local class: pickle cannot find it by name
+        pass
+
+    def parse(plan: int) -> int:
+        if plan == 2:
+            raise Local("odd failure")
+        return plan
+
+    with pytest.raises(RuntimeError, match="odd failure"):
+        list(parsed_in_order(list(range(6)), parse))
+
+
+def test_a_dead_worker_is_reported() -> None:
+    def parse(plan: int) -> int:
+        if plan == 3:
+            os._exit(3)
+        return plan
+
+    with pytest.raises(RuntimeError, match="exit code 3"):
+        list(parsed_in_order(list(range(8)), parse))
+
+
+def _steps(plan: int) -> dict[str, list[int]]:
+    return {"todo": list(range(5)), "done_by": []}
+
+
+def _finish(parsed: dict[str, list[int]], more: Callable[[], bool]) -> dict[str, list[int]]:
+    while len(parsed["done_by"]) < len(parsed["todo"]) and more():
+        parsed["done_by"].append(os.getpid())
+    return parsed
+
+
+def test_finishing_work_is_shared_and_always_completed() -> None:
+    done: list[list[int]] = []
+    for _, parsed in parsed_in_order(list(range(30)), _steps, finish=_finish):
+        done.append(parsed["done_by"])
+        time.sleep(0.01)  # a slow writer: parsed files wait, so the worker finishes some
+    assert all(len(steps) == 5 for steps in done)
+    assert any(pid != MAIN for steps in done for pid in steps)
+    assert len(done) == 30
+
+
+def test_finishing_work_falls_to_the_writer_when_it_is_idle() -> None:
+    def slow_parse(plan: int) -> dict[str, list[int]]:
+        time.sleep(0.01)  # a slow parser: the writer waits, so the worker leaves the work to it
+        return _steps(plan)
+
+    done = [parsed["done_by"] for _, parsed in parsed_in_order(list(range(10)), slow_parse, finish=_finish)]
+    assert all(len(steps) == 5 for steps in done)
+    assert all(pid == MAIN for steps in done for pid in steps)
+
+
+def test_hash_rows_in_steps_and_across_a_pickle(data_dir: Path) -> None:
+    preds = data_dir / "subs" / "verified" / "alpha_agent" / "all_preds.jsonl"
+    sub = parse_submission(preds, results=None, name=None, benchmark=None, errors=RowErrors(False, ImportReport("")))
+    assert len(sub.rows) >= 2 and sub.norm_hashes == []
+    answers = iter([True, False])
+    hash_rows(sub, lambda: next(answers), step=1)
+    assert len(sub.norm_hashes) == 1  # one step, then told to stop
+    travelled = pickle.loads(pickle.dumps(sub))
+    hash_rows(travelled)
+    assert travelled.norm_hashes == [stored_norm_hash(r.raw_patch, r.diff_text, r.patch_kind) for r in sub.rows]
+    assert travelled.rows == sub.rows and type(travelled.rows[0]) is type(sub.rows[0])
