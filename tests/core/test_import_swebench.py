@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -146,3 +147,18 @@ def test_a_bad_row_in_a_large_folder_names_its_file_and_line(engine: Engine, dat
     assert _count(engine, Patch.__table__) == 0
     report = import_swebench(engine, root, skip_bad=True)
     assert report.added["patches"] == 20 and len(report.skipped) == 1
+
+
+def test_submission_notes_repeats_and_resolved_ids_without_a_prediction(engine: Engine, tmp_path: Path) -> None:
+    folder = tmp_path / "verified" / "gamma_agent"
+    folder.mkdir(parents=True)
+    rows = [("acme__calc-1", "diff --git a/x b/x\n"), ("acme__calc-1", "diff --git a/y b/y\n")]
+    (folder / "all_preds.jsonl").write_text(
+        "".join(json.dumps({"instance_id": i, "model_name_or_path": "g", "model_patch": p}) + "\n" for i, p in rows)
+    )
+    (folder / "results.json").write_text(json.dumps({"resolved": ["acme__calc-1", "acme__calc-9"]}))
+    import_swebench(engine, folder / "all_preds.jsonl")
+    with engine.connect() as conn:
+        meta = json.loads(conn.execute(select(Submission.__table__.c.meta)).scalar_one())
+    assert meta["repeated_rows"] == 1
+    assert meta["resolved_without_prediction"] == ["acme__calc-9"]
