@@ -116,10 +116,10 @@ def test_finishing_work_is_shared_and_always_completed() -> None:
 
 def test_finishing_work_falls_to_the_writer_when_it_is_idle() -> None:
     def slow_parse(plan: int) -> dict[str, list[int]]:
-        time.sleep(0.01)  # a slow parser: the writer waits, so the worker leaves the work to it
+        time.sleep(0.03)  # a slow parser: the writer waits, so the worker leaves the work to it
         return _steps(plan)
 
-    done = [parsed["done_by"] for _, parsed in parsed_in_order(list(range(10)), slow_parse, finish=_finish)]
+    done = [parsed["done_by"] for _, parsed in parsed_in_order(list(range(8)), slow_parse, finish=_finish)]
     assert all(len(steps) == 5 for steps in done)
     assert all(pid == MAIN for steps in done for pid in steps)
 

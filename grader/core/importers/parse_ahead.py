@@ -89,6 +89,7 @@ def _next_result(receiver: Any, worker: Any, folder: Path, index: int) -> tuple[
     try:
         sent = receiver.recv_bytes()
     except EOFError:
+        worker.join(5)  # the pipe closed as the process ended: wait for its exit code
         raise RuntimeError(f"the parsing process died (exit code {worker.exitcode})") from None
     assert int(sent) == index, f"parsed file {int(sent)} arrived when {index} was due"
     path = folder / f"{index}.pickle"
