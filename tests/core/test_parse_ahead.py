@@ -135,3 +135,16 @@ def test_hash_rows_in_steps_and_across_a_pickle(data_dir: Path) -> None:
     hash_rows(travelled)
     assert travelled.norm_hashes == [stored_norm_hash(r.raw_patch, r.diff_text, r.patch_kind) for r in sub.rows]
     assert travelled.rows == sub.rows and type(travelled.rows[0]) is type(sub.rows[0])
+
+
+class _DiskFull:
+    def __reduce__(self) -> tuple[object, ...]:
+        raise OSError(28, "No space left on device")
+
+
+def test_a_parsed_file_that_cannot_be_handed_over_is_an_error_at_its_file() -> None:
+    got: list[int] = []
+    with pytest.raises(RuntimeError, match=r"could not pass the parsed file on.*No space left"):
+        for plan, _ in parsed_in_order(list(range(6)), lambda p: _DiskFull() if p == 4 else p):
+            got.append(plan)
+    assert got == [0, 1, 2, 3]

@@ -42,8 +42,8 @@ def parsed_in_order(
 
     Neither process runs a second thread: in the worker, a thread sending results (as multiprocessing.Queue
     does) waits for the parsing thread's GIL, and here one would fight SQLite's writer for it on every row.
-    The worker pickles each result into a file of a private temporary folder and sends its number down a
-    pipe; a semaphore bounds how far it runs ahead.
+    The worker pickles each parsed file into a private temporary folder and sends its number down a pipe
+    (skips and errors travel in the message itself); a semaphore bounds how far it runs ahead.
     """
     if len(plans) < PARALLEL_MIN_FILES or "fork" not in multiprocessing.get_all_start_methods():
         decided = list(wanted()) if wanted else [True] * len(plans)
@@ -87,11 +87,13 @@ def _next_result(receiver: Any, worker: Any, folder: Path, index: int) -> tuple[
         if not worker.is_alive():
             raise RuntimeError(f"the parsing process died (exit code {worker.exitcode})")
     try:
-        sent = receiver.recv_bytes()
+        sent, inline = pickle.loads(receiver.recv_bytes())
     except EOFError:
         worker.join(5)  # the pipe closed as the process ended: wait for its exit code
         raise RuntimeError(f"the parsing process died (exit code {worker.exitcode})") from None
-    assert int(sent) == index, f"parsed file {int(sent)} arrived when {index} was due"
+    assert sent == index, f"parsed file {sent} arrived when {index} was due"
+    if inline is not None:
+        return inline
     path = folder / f"{index}.pickle"
     with path.open("rb") as file:
         result = pickle.load(file)
@@ -137,19 +139,27 @@ def _parse_worker(
             except BaseException as exc:
                 result, stop = ("error", exc), True
         slots.acquire()
-        _hand_over(folder / f"{index}.pickle", result)
-        sender.send_bytes(str(index).encode())
+        sender.send_bytes(_hand_over(folder / f"{index}.pickle", index, result))
         if stop:
             break
     sender.close()
 
 
-def _hand_over(path: Path, result: tuple[str, Any]) -> None:
-    """Pickle a result where the importing process will read it; an exception that cannot be pickled is described."""
-    with path.open("wb") as file:
-        try:
+def _hand_over(path: Path, index: int, result: tuple[str, Any]) -> bytes:
+    """The message for the pipe: a parsed file goes into `path`, a skip or an error travels in the message.
+
+    What cannot be passed on (an exception class pickle cannot find, a full disk) becomes an error naming it.
+    """
+    try:
+        if result[0] != "ok":
+            return pickle.dumps((index, result), protocol=pickle.HIGHEST_PROTOCOL)
+        with path.open("wb") as file:
             pickle.dump(result, file, protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception as exc:  # an error whose exception class cannot be pickled
-            file.seek(0)
-            file.truncate()
-            pickle.dump(("error", RuntimeError(f"{result[1]!r} (could not be passed on: {exc})")), file)
+        return pickle.dumps((index, None))
+    except Exception as exc:
+        failure = RuntimeError(
+            f"{result[1]!r} (could not be passed on: {exc})"
+            if result[0] == "error"
+            else f"could not pass the parsed file on to the importing process: {exc}"
+        )
+        return pickle.dumps((index, ("error", failure)))
