@@ -38,9 +38,11 @@ def _graded_store(engine: Engine, data_dir: Path) -> None:
     import_tasks(engine, data_dir / "tasks_verified.csv")
     first = _patch_id(engine, "alpha_agent", "acme__calc-1")
     second = _patch_id(engine, "beta_agent", "acme__calc-2")
-    record_verdict(engine, patch_id=first, reviewer="ana", verdict="pass", seconds_spent=41.5)
     record_verdict(
-        engine, patch_id=first, reviewer="ben", verdict="fail", note="=HYPERLINK(\"http://x\")", tags=["incomplete"]
+        engine, patch_id=first, reviewer="ana", verdict="pass", seconds_spent=41.5, note="ok\u2028pasted\x85"
+    )
+    record_verdict(
+        engine, patch_id=first, reviewer="ben", verdict="fail", note='=HYPERLINK("http://x")', tags=["incomplete"]
     )
     record_verdict(engine, patch_id=second, reviewer="ana", verdict="fail", note="first look")
     record_verdict(
@@ -96,7 +98,7 @@ def test_export_rows_columns_and_formula_cells(engine: Engine, data_dir: Path) -
     assert len(rows) == 12 + 1  # one patch carries two reviewers' verdicts
     by_key = {(r["model"], r["task_id"], r["reviewer"]): r for r in rows}
     ben = by_key[("alpha_agent", "acme__calc-1", "ben")]
-    assert ben["note"] == "'=HYPERLINK(\"http://x\")"
+    assert ben["note"] == '\'=HYPERLINK("http://x")'
     assert ben["human_verdict"] == "fail" and ben["auto_verdict"] == "pass"
     ana = by_key[("beta_agent", "acme__calc-2", "ana")]
     assert ana["human_verdict"] == "unsure" and ana["tags"] == "tests too weak; style only"

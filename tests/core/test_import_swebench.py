@@ -162,3 +162,22 @@ def test_submission_notes_repeats_and_resolved_ids_without_a_prediction(engine: 
         meta = json.loads(conn.execute(select(Submission.__table__.c.meta)).scalar_one())
     assert meta["repeated_rows"] == 1
     assert meta["resolved_without_prediction"] == ["acme__calc-9"]
+
+
+def test_raw_line_separators_inside_a_jsonl_string_stay_in_their_record(engine: Engine, tmp_path: Path) -> None:
+    # JSON allows U+2028, U+2029 and U+0085 unescaped in strings; str.splitlines would cut the record there.
+    patch = "diff --git a/x b/x\n+s = 'a\u2028b\u2029c\x85d'\n"
+    preds = tmp_path / "preds.jsonl"
+    rows = [{"instance_id": f"acme__calc-{n}", "model_name_or_path": "m", "model_patch": patch} for n in (1, 2)]
+    preds.write_text("\n" + "\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
+    import_swebench(engine, preds, model="m")
+    assert {v["raw_patch"] for v in _patches(engine).values()} == {patch}
+
+
+def test_a_bad_line_among_good_ones_is_named_by_its_number(engine: Engine, tmp_path: Path) -> None:
+    preds = tmp_path / "preds.jsonl"
+    good = json.dumps({"instance_id": "acme__calc-1", "model_name_or_path": "m", "model_patch": ""})
+    preds.write_text(f"\n{good}\n\n{good[:-1]}\n{good}\n")
+    with pytest.raises(BadInput) as caught:
+        import_swebench(engine, preds, model="m")
+    assert caught.value.line == 4 and "not valid JSON" in str(caught.value)

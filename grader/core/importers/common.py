@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -144,18 +145,42 @@ def read_text(path: Path) -> tuple[str, bytes]:
 
 
 def iter_json_records(path: Path, text: str, errors: RowErrors) -> Iterator[tuple[int, Any]]:
-    """(line, value) for each record of a JSON Lines file or of a JSON array, whatever the file is named."""
+    """(line, value) for each record of a JSON Lines file or of a JSON array, whatever the file is named.
+
+    Lines end at "\n" only: JSON allows U+2028, U+2029 and U+0085 raw inside strings, where `str.splitlines`
+    would cut a record in two.
+    """
     stripped = text.lstrip()
     if stripped.startswith("["):
         yield from _iter_json_array(path, text)
         return
-    for number, line in enumerate(text.splitlines(), start=1):
+    records = _jsonl_at_once(stripped)
+    if records is not None:
+        yield from enumerate(records, start=text.count("\n", 0, len(text) - len(stripped)) + 1)
+        return
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line or line.isspace():
             continue
         try:
             yield number, json.loads(line)
         except json.JSONDecodeError as exc:
             errors.bad(path, number, f"not valid JSON: {exc.msg} (column {exc.colno})")
+
+
+def _jsonl_at_once(text: str) -> list[Any] | None:
+    """Every line decoded by one call, as one JSON array; None when a line is blank or not one JSON value.
+
+    The common case, and a tenth of the parsing time for the shared SWE-bench data; otherwise the lines are
+    decoded one by one, which finds the bad line and its number.
+    """
+    body = text.rstrip()
+    if not body:
+        return []
+    try:
+        records = json.loads("[" + body.replace("\n", ",") + "]")
+    except json.JSONDecodeError:
+        return None
+    return records if len(records) == body.count("\n") + 1 else None
 
 
 def _iter_json_array(path: Path, text: str) -> Iterator[tuple[int, Any]]:
@@ -193,10 +218,12 @@ def _iter_json_array(path: Path, text: str) -> Iterator[tuple[int, Any]]:
 
 
 def iter_csv_records(path: Path, text: str) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line, row) for each CSV record; the line is where the record starts."""
+    """(line, row) for each CSV record; the line is where the record starts.
+
+    Lines end at \n, \r or \r\n only (the csv module's rule), not at U+2028 or U+0085 inside a cell.
+    """
     csv.field_size_limit(sys.maxsize)
-    lines = text.splitlines(keepends=True)
-    reader = csv.DictReader(lines)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     if reader.fieldnames is None:
         return
     previous_end = reader.line_num

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -178,7 +179,7 @@ def import_graded_csv(
     report = ImportReport(source=str(path))
     errors = RowErrors(skip_bad, report)
     text, data = read_text(path)
-    first_line = text.splitlines()[0] if text.strip() else ""
+    first_line = io.StringIO(text, newline="").readline().rstrip("\r\n")
     header = [h.strip() for h in first_line.split(",")]
     missing = [c for c in REQUIRED if c not in header]
     if missing:

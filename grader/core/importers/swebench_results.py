@@ -94,7 +94,7 @@ def _id_list(path: Path, data: dict[str, Any], key: str) -> list[str]:
 
 def _line_of_key(path: Path, key: str) -> int | None:
     try:
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
             if f'"{key}"' in line:
                 return number
     except (OSError, UnicodeDecodeError):
