@@ -154,10 +154,6 @@ def iter_json_records(path: Path, text: str, errors: RowErrors) -> Iterator[tupl
     if stripped.startswith("["):
         yield from _iter_json_array(path, text)
         return
-    records = _jsonl_at_once(stripped)
-    if records is not None:
-        yield from enumerate(records, start=text.count("\n", 0, len(text) - len(stripped)) + 1)
-        return
     for number, line in enumerate(text.split("\n"), start=1):
         if not line or line.isspace():
             continue
@@ -165,22 +161,6 @@ def iter_json_records(path: Path, text: str, errors: RowErrors) -> Iterator[tupl
             yield number, json.loads(line)
         except json.JSONDecodeError as exc:
             errors.bad(path, number, f"not valid JSON: {exc.msg} (column {exc.colno})")
-
-
-def _jsonl_at_once(text: str) -> list[Any] | None:
-    """Every line decoded by one call, as one JSON array; None when a line is blank or not one JSON value.
-
-    The common case, and a tenth of the parsing time for the shared SWE-bench data; otherwise the lines are
-    decoded one by one, which finds the bad line and its number.
-    """
-    body = text.rstrip()
-    if not body:
-        return []
-    try:
-        records = json.loads("[" + body.replace("\n", ",") + "]")
-    except json.JSONDecodeError:
-        return None
-    return records if len(records) == body.count("\n") + 1 else None
 
 
 def _iter_json_array(path: Path, text: str) -> Iterator[tuple[int, Any]]:

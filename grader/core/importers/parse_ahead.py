@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
+import os
 import pickle
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -16,6 +19,12 @@ PARALLEL_MIN_FILES = 4  # fewer files than this are parsed here, in order
 PARSE_AHEAD = 8  # parsed files waiting to be written, at most
 WRITER_BUSY = 2  # parsed files waiting when the worker finishes work for the writer
 UNDECIDED, WANTED, UNWANTED = 0, 1, 2
+PARENT_CHECK_S = 1.0  # how often a waiting worker checks that the importing process still exists
+
+# Messages from the worker, one per plan: (index, what, payload).
+IN_FILE = "file"  # the parsed plan is pickled in the folder, as <index>.pickle
+INLINE = "inline"  # payload: a pickled ("skipped", None) or ("error", exception)
+GIVE_UP = "give up"  # payload: why the worker cannot hand results over; the rest is parsed here
 
 
 def parsed_in_order(
@@ -29,11 +38,13 @@ def parsed_in_order(
 
     With many files, a forked worker process parses ahead while this process writes: parsing is pure Python
     and writing is SQLite, so two cores share the work. An exception in the worker is raised here, at the
-    file it happened in.
+    file it happened in. If the worker dies or cannot hand its results over (a full temporary disk), this
+    process parses the wanted plans that are left itself.
 
     `wanted()` says which plans to parse (all when it is None). It runs here while the worker already parses
     the first files, so a step that reads every file first (fingerprints against earlier imports) costs no
-    time on a fresh import; the worker skips the plans found unwanted, and what it parsed of them is dropped.
+    time on a fresh import; the worker skips the plans found unwanted, and what it parsed of them, errors
+    included, is dropped unread.
 
     `finish(parsed, more)` is work either process can do, in small steps: it goes on while `more()` is true
     and must accept a partly finished result. The worker takes steps while the writer has parsed files
@@ -46,35 +57,50 @@ def parsed_in_order(
     (skips and errors travel in the message itself); a semaphore bounds how far it runs ahead.
     """
     if len(plans) < PARALLEL_MIN_FILES or "fork" not in multiprocessing.get_all_start_methods():
-        decided = list(wanted()) if wanted else [True] * len(plans)
-        for plan, keep in zip(plans, decided, strict=True):
-            if keep:
-                parsed = parse(plan)
-                yield plan, finish(parsed, _always) if finish else parsed
+        yield from _parse_here(plans, _decide(wanted, len(plans)), parse, finish)
         return
     context = multiprocessing.get_context("fork")
-    with tempfile.TemporaryDirectory(prefix="grader-parse-") as folder:
+    with tempfile.TemporaryDirectory(prefix="grader-parse-") as name:
+        folder = Path(name)
         receiver, sender = context.Pipe(duplex=False)
         slots = context.Semaphore(PARSE_AHEAD)
         mask = context.Array("b", len(plans), lock=False)
         worker = context.Process(
-            target=_parse_worker, args=(plans, parse, finish, mask, sender, slots, Path(folder)), daemon=True
+            target=_parse_worker, args=(plans, parse, finish, mask, sender, slots, folder, os.getpid()), daemon=True
         )
-        worker.start()
+        # The worker must never collect an object inherited from here, such as a pooled database connection
+        # whose finaliser would write on this process's socket: everything alive at the fork is frozen.
+        gc.freeze()
+        try:
+            worker.start()
+        finally:
+            gc.unfreeze()
         sender.close()
         try:
-            decided = list(wanted()) if wanted else [True] * len(plans)
+            decided = _decide(wanted, len(plans))
             for index, keep in enumerate(decided):
                 mask[index] = WANTED if keep else UNWANTED
             last = max((i for i, keep in enumerate(decided) if keep), default=-1)
-            for index in range(last + 1):
-                status, payload = _next_result(receiver, worker, Path(folder), index)
-                slots.release()
-                if not decided[index]:
-                    continue  # parsed before it was known to be unwanted, or skipped
-                if status == "error":
-                    raise payload
-                yield plans[index], finish(payload, _always) if finish else payload
+            index = 0
+            while index <= last:
+                message = _receive(receiver, worker)
+                if message is None or message[1] == GIVE_UP:
+                    # The worker is gone (killed, or out of temporary disk): parse what is left here.
+                    yield from _parse_here(plans[index:], decided[index:], parse, finish)
+                    return
+                sent, what, payload = message
+                assert sent == index, f"parsed file {sent} arrived when {index} was due"
+                path = folder / f"{index}.pickle"
+                if decided[index]:
+                    status, value = _load(path) if what == IN_FILE else pickle.loads(payload)
+                    slots.release()
+                    if status == "error":
+                        raise value
+                    yield plans[index], finish(value, _always) if finish else value
+                else:  # parsed before it was known to be unwanted, or skipped
+                    path.unlink(missing_ok=True)
+                    slots.release()
+                index += 1
         finally:
             if worker.is_alive():
                 worker.terminate()
@@ -82,19 +108,37 @@ def parsed_in_order(
             receiver.close()
 
 
-def _next_result(receiver: Any, worker: Any, folder: Path, index: int) -> tuple[str, Any]:
+def _decide(wanted: Callable[[], Sequence[bool]] | None, count: int) -> list[bool]:
+    decided = list(wanted()) if wanted else [True] * count
+    if len(decided) != count:
+        raise ValueError(f"wanted() answered for {len(decided)} plans, not {count}")
+    return decided
+
+
+def _parse_here(
+    plans: Sequence[Plan],
+    decided: Sequence[bool],
+    parse: Callable[[Plan], Parsed],
+    finish: Callable[[Parsed, Callable[[], bool]], Parsed] | None,
+) -> Iterator[tuple[Plan, Parsed]]:
+    for plan, keep in zip(plans, decided, strict=True):
+        if keep:
+            parsed = parse(plan)
+            yield plan, finish(parsed, _always) if finish else parsed
+
+
+def _receive(receiver: Any, worker: Any) -> tuple[int, str, Any] | None:
+    """The worker's next message, or None when it is gone without one."""
     while not receiver.poll(0.5):
-        if not worker.is_alive():
-            raise RuntimeError(f"the parsing process died (exit code {worker.exitcode})")
+        if not worker.is_alive() and not receiver.poll(0):  # it may have sent its last message as it ended
+            return None
     try:
-        sent, inline = pickle.loads(receiver.recv_bytes())
-    except EOFError:
-        worker.join(5)  # the pipe closed as the process ended: wait for its exit code
-        raise RuntimeError(f"the parsing process died (exit code {worker.exitcode})") from None
-    assert sent == index, f"parsed file {sent} arrived when {index} was due"
-    if inline is not None:
-        return inline
-    path = folder / f"{index}.pickle"
+        return pickle.loads(receiver.recv_bytes())
+    except (EOFError, OSError):  # closed as the process ended, or cut off in the middle of a message
+        return None
+
+
+def _load(path: Path) -> Any:
     with path.open("rb") as file:
         result = pickle.load(file)
     path.unlink()
@@ -125,6 +169,7 @@ def _parse_worker(
     sender: Any,
     slots: Any,
     folder: Path,
+    parent: int,
 ) -> None:
     busy = _writer_is_busy(slots)
     for index, plan in enumerate(plans):
@@ -138,28 +183,38 @@ def _parse_worker(
                 result = ("error", exc)
             except BaseException as exc:
                 result, stop = ("error", exc), True
-        slots.acquire()
-        sender.send_bytes(_hand_over(folder / f"{index}.pickle", index, result))
-        if stop:
+        while not slots.acquire(timeout=PARENT_CHECK_S):
+            if os.getppid() != parent:  # the importing process was killed: nobody will read what is left
+                shutil.rmtree(folder, ignore_errors=True)
+                return
+        message, gave_up = _hand_over(folder / f"{index}.pickle", index, result)
+        sender.send_bytes(message)
+        if stop or gave_up:
             break
     sender.close()
 
 
-def _hand_over(path: Path, index: int, result: tuple[str, Any]) -> bytes:
-    """The message for the pipe: a parsed file goes into `path`, a skip or an error travels in the message.
+def _hand_over(path: Path, index: int, result: tuple[str, Any]) -> tuple[bytes, bool]:
+    """The message for the pipe, and whether the worker gives up.
 
-    What cannot be passed on (an exception class pickle cannot find, a full disk) becomes an error naming it.
+    A parsed file goes into `path`; a skip or an error travels in the message.
+
+    An error that cannot cross to the other process (its class cannot be found there, or cannot be rebuilt
+    from its arguments) is replaced by a RuntimeError naming it. A parsed file that cannot be written (a
+    full disk) makes the worker give up, and the importing process parses the rest itself.
     """
+    if result[0] != "ok":
+        try:
+            payload = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.loads(payload)
+        except Exception as exc:
+            failure = RuntimeError(f"{result[1]!r} (could not be passed on: {exc!r})")
+            payload = pickle.dumps(("error", failure))
+        return pickle.dumps((index, INLINE, payload)), False
     try:
-        if result[0] != "ok":
-            return pickle.dumps((index, result), protocol=pickle.HIGHEST_PROTOCOL)
         with path.open("wb") as file:
             pickle.dump(result, file, protocol=pickle.HIGHEST_PROTOCOL)
-        return pickle.dumps((index, None))
     except Exception as exc:
-        failure = RuntimeError(
-            f"{result[1]!r} (could not be passed on: {exc})"
-            if result[0] == "error"
-            else f"could not pass the parsed file on to the importing process: {exc}"
-        )
-        return pickle.dumps((index, ("error", failure)))
+        path.unlink(missing_ok=True)
+        return pickle.dumps((index, GIVE_UP, f"could not hand the parsed file over: {exc!r}")), True
+    return pickle.dumps((index, IN_FILE, None)), False
