@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +15,7 @@ import pytest
 
 from grader.core.equivalence import stored_norm_hash
 from grader.core.importers.common import ImportReport, RowErrors
-from grader.core.importers.parse_ahead import PARALLEL_MIN_FILES, parsed_in_order
+from grader.core.importers.parse_ahead import PARALLEL_MIN_FILES, PARENT_CHECK_S, parsed_in_order
 from grader.core.importers.swebench import hash_rows, parse_submission
 
 MAIN = os.getpid()
@@ -84,14 +87,87 @@ def test_an_exception_that_cannot_be_pickled_is_described() -> None:
         list(parsed_in_order(list(range(6)), parse))
 
 
-def test_a_dead_worker_is_reported() -> None:
+def test_when_the_worker_dies_the_plans_left_are_parsed_here() -> None:
+    def parse(plan: int) -> tuple[int, int]:
+        if plan == 3 and os.getpid() != MAIN:
+            os._exit(3)  # killed, say, by the out-of-memory killer
+        return plan, os.getpid()
+
+    got = list(parsed_in_order(list(range(8)), parse))
+    assert [plan for plan, _ in got] == list(range(8))
+    assert all(pid == MAIN for plan, (_, pid) in got if plan >= 3)
+
+
+def test_a_worker_that_dies_on_an_unwanted_plan_does_not_fail_the_import() -> None:
+    def wanted() -> list[bool]:
+        time.sleep(0.2)  # the worker reaches plan 1 before it knows that plan 1 is not wanted
+        return [plan != 1 for plan in range(6)]
+
     def parse(plan: int) -> int:
-        if plan == 3:
-            os._exit(3)
+        if plan == 1 and os.getpid() != MAIN:
+            raise KeyboardInterrupt  # a BaseException stops the worker
         return plan
 
-    with pytest.raises(RuntimeError, match="exit code 3"):
-        list(parsed_in_order(list(range(8)), parse))
+    assert [plan for plan, _ in parsed_in_order(list(range(6)), parse, wanted=wanted)] == [0, 2, 3, 4, 5]
+
+
+def test_a_wanted_answer_of_the_wrong_length_is_refused() -> None:
+    for count in (PARALLEL_MIN_FILES - 1, PARALLEL_MIN_FILES + 4):
+        with pytest.raises(ValueError, match="answered for"):
+            list(parsed_in_order(list(range(count)), _square, wanted=lambda n=count: [True] * (n - 1)))
+
+
+class _NeedsTwo(Exception):
+    """Pickles, but cannot be rebuilt from its args (the common custom-exception mistake)."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+
+
+def test_an_error_that_cannot_be_rebuilt_is_described_and_dropped_when_unwanted() -> None:
+    def parse(plan: int) -> int:
+        if plan in (1, 4):
+            raise _NeedsTwo("preds.jsonl", f"bad file {plan}")
+        return plan
+
+    def wanted() -> list[bool]:
+        time.sleep(0.1)
+        return [plan != 1 for plan in range(6)]
+
+    with pytest.raises(RuntimeError, match="bad file 4"):
+        list(parsed_in_order(list(range(6)), parse, wanted=wanted))
+
+
+def test_a_killed_importer_does_not_leave_its_worker_or_files(tmp_path: Path) -> None:
+    script = tmp_path / "importer.py"
+    script.write_text(
+        "import multiprocessing, os, signal, sys, time\n"
+        "from grader.core.importers.parse_ahead import parsed_in_order\n"
+        "for plan, _ in parsed_in_order(list(range(40)), lambda p: p):\n"
+        "    print(multiprocessing.active_children()[0].pid, flush=True)\n"
+        "    time.sleep(0.5)  # the worker fills its read-ahead and waits\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch), "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    run = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == -signal.SIGKILL, run.stderr
+    worker = int(run.stdout.split()[0])
+    deadline = time.monotonic() + 10 * PARENT_CHECK_S
+    while time.monotonic() < deadline and (_alive(worker) or any(scratch.iterdir())):
+        time.sleep(0.1)
+    assert not _alive(worker)
+    assert list(scratch.iterdir()) == []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:  # an exited child of init may linger as a zombie for a moment
+        return stat.read().split()[2] != "Z"
 
 
 def _steps(plan: int) -> dict[str, list[int]]:
@@ -142,9 +218,11 @@ class _DiskFull:
         raise OSError(28, "No space left on device")
 
 
-def test_a_parsed_file_that_cannot_be_handed_over_is_an_error_at_its_file() -> None:
-    got: list[int] = []
-    with pytest.raises(RuntimeError, match=r"could not pass the parsed file on.*No space left"):
-        for plan, _ in parsed_in_order(list(range(6)), lambda p: _DiskFull() if p == 4 else p):
-            got.append(plan)
-    assert got == [0, 1, 2, 3]
+def test_when_the_worker_cannot_hand_a_file_over_the_rest_is_parsed_here() -> None:
+    def parse(plan: int) -> object:
+        return _DiskFull() if plan == 4 else (plan, os.getpid())
+
+    got = list(parsed_in_order(list(range(6)), parse))
+    assert [plan for plan, _ in got] == list(range(6))
+    assert isinstance(got[4][1], _DiskFull)  # parsed here: it never had to be pickled
+    assert got[5][1] == (5, MAIN)
