@@ -47,7 +47,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA journal_mode=WAL")
+    # WAL is set once the schema check has passed (make_engine): it is a property of the file, and setting it
+    # here would rewrite the header of a database that is then refused as someone else's or a newer grader's.
     # FULL: a committed verdict survives power loss, not only a killed process.
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()
@@ -76,6 +77,11 @@ def make_engine(url: str, *, create: bool = True, echo: bool = False) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
     ensure_schema(engine, create=create)
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            raw = conn.connection.dbapi_connection  # outside a transaction, where the mode can change
+            assert raw is not None
+            raw.execute("PRAGMA journal_mode=WAL")  # persistent: every connection to the file uses it
     return engine
 
 

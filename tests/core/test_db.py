@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -89,10 +90,16 @@ def test_unknown_schema_and_foreign_databases_are_refused(tmp_path: Path) -> Non
     raw2 = create_engine(other)
     with raw2.begin() as conn:
         conn.execute(text("CREATE TABLE invoices (id INTEGER)"))
+    raw2.dispose()
+    before = (tmp_path / "other.db").read_bytes()
     with pytest.raises(SchemaError, match="not a grader database"):
         make_engine(other)
     raw.dispose()
-    raw2.dispose()
+    # Someone else's database is not touched at all: not even switched to WAL (which rewrites its header).
+    assert (tmp_path / "other.db").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("other")) == ["other.db"]
+    with sqlite3.connect(tmp_path / "other.db") as plain:
+        assert plain.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
 
 
 def test_resolve_db_url(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
