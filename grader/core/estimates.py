@@ -121,11 +121,28 @@ def corrected_pass_rate(strata: Sequence[Stratum]) -> CorrectedEstimate:
         variance += weight**2 * (1 - s.audited / s.population) * share * (1 - share) / (s.audited - 1)
     binary = all(s.verifier in ("pass", "fail", "error") for s in strata)
     rogan_gladen = _design_weighted_rogan_gladen(strata, total) if binary else None
+    se_reason = se_reason or _zero_width(strata, variance)
     if se_reason:
         return CorrectedEstimate(total, audited, estimate, None, None, None, rogan_gladen, se_reason, strata)
     se = math.sqrt(variance) if variance > 0 else 0.0
     return CorrectedEstimate(
         total, audited, estimate, se, estimate - Z_95 * se, estimate + Z_95 * se, rogan_gladen, None, strata
+    )
+
+
+def _zero_width(strata: Sequence[Stratum], variance: float) -> str | None:
+    """Why there is no interval when a sample (not a census) shows no spread at all.
+
+    Every sampled stratum's audited items then agree, and the normal interval would have zero width: it would
+    read as certainty from what may be a handful of items (2 audited of 5 say nothing of the other 3).
+    """
+    sampled = [s for s in strata if s.audited < s.population]
+    if variance > 0 or not sampled:
+        return None
+    small = min(sampled, key=lambda s: s.audited)
+    return (
+        f"CI n/a: in each sampled stratum all audited items agree ({small.name}: {small.audited} of "
+        f"{small.population} audited); a zero-width interval would claim certainty"
     )
 
 
@@ -204,6 +221,7 @@ def domain_pass_rate(strata: Sequence[DomainStratum], domain: str) -> CorrectedE
         spread = max(0.0, (e_squares - e_sum**2 / s.audited) / (s.audited - 1))
         variance += s.population**2 * (1 - s.audited / s.population) * spread / s.audited
     variance /= size**2
+    se_reason = se_reason or _zero_width(plain, variance)
     if se_reason:
         return CorrectedEstimate(total, audited, estimate, None, None, None, None, se_reason, plain, size, True)
     se = math.sqrt(variance) if variance > 0 else 0.0

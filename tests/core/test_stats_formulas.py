@@ -528,3 +528,18 @@ def test_groupings_by_tag_session_and_reviewer() -> None:
     assert "no session" in compute_report(records, by="session")["by"]["groups"]
     overall = merged(tally_by_model(records).values()).summary()
     assert overall["n"] == compute_report(records)["overall"]["n"]
+
+
+def test_a_sample_with_no_spread_gets_no_interval_rather_than_a_zero_width_one() -> None:
+    # 2 of 5 verifier-pass patches audited, both human fail; the verifier-fail stratum is a census.
+    unanimous = [Stratum("m", "pass", 5, 2, 0), Stratum("m", "fail", 2, 2, 0)]
+    result = corrected_pass_rate(unanimous)
+    assert result.estimate == 0.0
+    assert result.se is None and result.ci_low is None and result.ci_high is None
+    assert result.reason is not None and "all audited items agree" in result.reason
+    # A full census has no sampling error: its zero width is the truth, and stays.
+    census = corrected_pass_rate([Stratum("m", "pass", 2, 2, 0), Stratum("m", "fail", 2, 2, 1)])
+    assert (census.se, census.ci_low, census.ci_high, census.reason) == (0.0, 0.25, 0.25, None)
+    # One stratum with spread is enough for an interval.
+    spread = corrected_pass_rate([Stratum("m", "pass", 5, 3, 1), Stratum("m", "fail", 5, 2, 0)])
+    assert spread.se is not None and spread.se > 0 and spread.reason is None
