@@ -9,11 +9,22 @@ from typing import Annotated
 
 import typer
 
-from grader.cli.app import DbOption, JsonOption, app, fail, import_app, open_engine
+from grader.cli.app import (
+    DbOption,
+    JsonOption,
+    app,
+    check_input_file,
+    fail,
+    import_app,
+    open_engine,
+    open_output_file,
+)
 from grader.cli.progress import ProgressBar
 from grader.core.export import write_csv, write_jsonl
 from grader.core.importers.common import BadInput, ImportReport
 from grader.core.store import count_tasks, status_counts
+
+NOTHING_IMPORTED = "\nnothing was imported"
 
 SkipBad = Annotated[
     bool,
@@ -47,6 +58,8 @@ def import_swebench_command(
     """SWE-bench predictions with their verifier verdicts (resolved → pass, unresolved → fail, ...)."""
     from grader.core.importers.swebench import import_swebench
 
+    if results is not None:
+        check_input_file(results, what="--results", note=NOTHING_IMPORTED)
     engine = open_engine(db)
     try:
         with ProgressBar("importing") as bar:
@@ -60,7 +73,7 @@ def import_swebench_command(
                 progress=bar,
             )
     except BadInput as exc:
-        fail(f"{exc}\nnothing was imported")
+        fail(f"{exc}{NOTHING_IMPORTED}")
     _finish(report, as_json)
 
 
@@ -77,12 +90,13 @@ def import_tasks_command(
     """SWE-bench task rows (problem statement, reference patch, test patch...) for reviewers to read."""
     from grader.core.importers.tasks import import_tasks
 
+    check_input_file(file, note=NOTHING_IMPORTED)
     engine = open_engine(db)
     try:
         with ProgressBar("importing") as bar:
             report = import_tasks(engine, file, benchmark=benchmark, skip_bad=skip_bad, progress=bar)
     except BadInput as exc:
-        fail(f"{exc}\nnothing was imported")
+        fail(f"{exc}{NOTHING_IMPORTED}")
     _finish(report, as_json)
 
 
@@ -97,12 +111,13 @@ def import_csv_command(
     """A graded set: patches, verifier verdicts and human verdicts."""
     from grader.core.importers.graded_csv import import_graded_csv
 
+    check_input_file(file, note=NOTHING_IMPORTED)
     engine = open_engine(db)
     try:
         with ProgressBar("importing") as bar:
             report = import_graded_csv(engine, file, benchmark=benchmark, skip_bad=skip_bad, progress=bar)
     except BadInput as exc:
-        fail(f"{exc}\nnothing was imported")
+        fail(f"{exc}{NOTHING_IMPORTED}")
     _finish(report, as_json)
 
 
@@ -137,7 +152,7 @@ def export_command(
     if output is None:
         count = writer(engine, sys.stdout, include_patch=not no_patch, session=chosen)
     else:
-        with open(output, "w", encoding="utf-8", newline="") as out:
+        with open_output_file(output) as out:
             count = writer(engine, out, include_patch=not no_patch, session=chosen)
         typer.echo(f"wrote {count} rows to {output}", err=True)
 

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import Engine
 
-from grader.cli.app import DbOption, JsonOption, app, fail, open_engine
+from grader.cli.app import DbOption, JsonOption, app, fail, open_engine, os_error_reason
 from grader.cli.review_commands import reviewer_name
 
 gold_app = typer.Typer(help="Gold items: patches a lead marked pass or fail, to measure reviewers' accuracy.")
@@ -80,7 +80,7 @@ def import_command(
     except BadInput as exc:
         fail(f"{exc} (nothing was imported)")
     except OSError as exc:
-        fail(f"cannot read {path}: {exc.strerror or exc}")
+        fail(f"cannot read {path}: {os_error_reason(exc)}")
     typer.echo(json.dumps(report.as_json()) if as_json else report.summary())
 
 

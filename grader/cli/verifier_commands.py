@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from grader.cli.app import DbOption, JsonOption, app, open_engine
+from grader.cli.app import DbOption, JsonOption, app, check_output_file, open_engine, open_output_file
 from grader.core.verifier_check import backfill_norm_hashes, consistency_report, load_groups, write_inconsistent_csv
 
 
@@ -42,6 +42,8 @@ def verifier_check_command(
     ones join no group); `distinct` counts groups; a group is inconsistent when it holds both a pass and a fail.
     With --ignore-whitespace, whitespace inside lines, blank lines and whitespace-only changes are ignored too.
     """
+    if output is not None:
+        check_output_file(output)  # before the work, not after it
     engine = open_engine(db)
     filled = backfill_norm_hashes(engine)
     report = consistency_report(load_groups(engine, benchmark or (), ignore_whitespace=ignore_whitespace))
@@ -49,7 +51,7 @@ def verifier_check_command(
     if filled:
         report["backfilled"] = filled
     if output is not None:
-        with open(output, "w", encoding="utf-8", newline="") as out:
+        with open_output_file(output) as out:
             rows = write_inconsistent_csv(report, out)
         typer.echo(f"wrote {rows} rows ({report['inconsistent_groups']} groups) to {output}", err=True)
     if as_json:
