@@ -133,25 +133,27 @@ def resolve_patch(engine: Engine, *, task_id: str, model: str, benchmark: str | 
         return find_patch(conn, task_id=task_id, model=model, benchmark=benchmark)
 
 
-def import_gold(path: Path, engine: Engine, *, marked_by: str = "") -> ImportReport:
+def import_gold(path: Path, engine: Engine, *, marked_by: str = "", skip_bad: bool = False) -> ImportReport:
     """Mark every row of a CSV (task_id, model, answer [, benchmark, note]) gold, in one transaction.
 
-    A bad row fails the whole import with the file and line; marks identical to the current one are unchanged.
+    A bad row fails the whole import with the file and line (with `skip_bad`, it is listed and the rest
+    imported); marks identical to the current one are unchanged.
     """
     text, _ = read_text(path)
     report = ImportReport(source=str(path))
-    errors = RowErrors(skip_bad=False, report=report)
+    errors = RowErrors(skip_bad=skip_bad, report=report)
     with write_transaction(engine) as conn:
         current = {patch_id: row for patch_id, *row in conn.execute(current_gold_query())}
         seen: dict[int, int] = {}
         added = 0
-        for line, row in iter_csv_records(path, text):
+        for line, row in iter_csv_records(path, text, errors):
             cells = {str(k).strip().lower(): (v or "").strip() for k, v in row.items()}
             missing = [c for c in ("task_id", "model", "answer") if c not in cells]
             if missing:
                 raise BadInput(path, 1, f"missing column(s) {', '.join(missing)}")
             if not cells["task_id"] or not cells["model"]:
                 errors.bad(path, line, "task_id and model must not be empty")
+                continue
             try:
                 answer = _answer(cells["answer"])
                 patch_id = find_patch(
@@ -162,6 +164,7 @@ def import_gold(path: Path, engine: Engine, *, marked_by: str = "") -> ImportRep
                 continue
             if patch_id in seen:
                 errors.bad(path, line, f"the same patch as line {seen[patch_id]}")
+                continue
             seen[patch_id] = line
             note = cells.get("note", "")
             existing = current.get(patch_id)

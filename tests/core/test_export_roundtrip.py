@@ -152,3 +152,31 @@ def test_audit_script_csv_without_ids_is_idempotent(engine: Engine, tmp_path: Pa
     assert report.added == {"tasks": 3, "submissions": 1, "patches": 3, "verdicts": 2}
     path.write_text(path.read_text() + "\n")  # a different file with the same rows
     assert import_graded_csv(engine, path).total_added == 0
+
+
+def test_a_row_with_more_cells_than_the_header_is_skipped_with_skip_bad(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "extra.csv"
+    path.write_text(
+        "task_id,model,auto_verdict,human_verdict\na__b-1,m,pass,pass\na__b-2,m,pass,fail,extra\na__b-3,m,fail,fail\n"
+    )
+    with pytest.raises(BadInput) as caught:
+        import_graded_csv(engine, path)
+    assert caught.value.line == 3 and "more cells than the header" in caught.value.problem
+    report = import_graded_csv(engine, path, skip_bad=True)
+    assert report.added["verdicts"] == 2
+    assert [(s.line, s.problem.split(" (")[0]) for s in report.skipped] == [
+        (3, "more cells than the header has columns")
+    ]
+
+
+def test_an_unclosed_quote_is_named_at_the_line_it_opens(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "quote.csv"
+    header = "task_id,model,auto_verdict,human_verdict,note\n"
+    path.write_text(header + 'a__b-1,m,pass,pass,"two\nlines"\n"a__b-2,m,pass,pass,\na__b-3,m,fail,fail,\n')
+    for skip_bad in (False, True):
+        with pytest.raises(BadInput) as caught:
+            import_graded_csv(engine, path, skip_bad=skip_bad)
+        assert caught.value.line == 4 and "never closed" in caught.value.problem
+    # Closed quotes, even at the very end of the file and around doubled quotes, are fine.
+    path.write_text(header + 'a__b-1,m,pass,pass,\na__b-2,m,"pass","",""\na__b-3,m,"fail","fail","say ""hi""\n"')
+    assert import_graded_csv(engine, path).added["verdicts"] == 2

@@ -315,3 +315,26 @@ def _without_design(value: Any) -> Any:
     if isinstance(value, list):
         return [_without_design(v) for v in value]
     return value
+
+
+def test_gold_import_skips_a_row_with_too_many_cells_only_when_asked(engine: Engine, tmp_path: Path) -> None:
+    from grader.core.gold import import_gold
+    from grader.core.importers.common import BadInput
+
+    add_synthetic_patches(engine, 10, models=2, seed=3)
+    path = tmp_path / "gold.csv"
+    path.write_text("task_id,model,answer\nsynth__repo-1,model-0,pass\nsynth__repo-2,model-0,fail,oops\n")
+    with pytest.raises(BadInput) as caught:
+        import_gold(path, engine)
+    assert caught.value.line == 3 and "more cells" in caught.value.problem
+    assert list_gold(engine) == []
+    report = import_gold(path, engine, skip_bad=True)
+    assert report.added == {"gold answers": 1}
+    assert [s.line for s in report.skipped] == [3]
+    path.write_text("task_id,model,answer\n,model-0,pass\nsynth__repo-3,model-0,pass\nsynth__repo-3,model-0,fail\n")
+    report = import_gold(path, engine, skip_bad=True)
+    assert [s.line for s in report.skipped] == [2, 4]  # each bad row listed once, and not imported
+    assert {keys: e.answer for e in list_gold(engine) for keys in [_patch_keys(engine)[e.patch_id]]} == {
+        ("synth__repo-1", "model-0"): "pass",
+        ("synth__repo-3", "model-0"): "pass",
+    }

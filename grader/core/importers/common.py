@@ -197,27 +197,70 @@ def _iter_json_array(path: Path, text: str) -> Iterator[tuple[int, Any]]:
         expect_value = False
 
 
-def iter_csv_records(path: Path, text: str) -> Iterator[tuple[int, dict[str, str]]]:
+def iter_csv_records(path: Path, text: str, errors: RowErrors) -> Iterator[tuple[int, dict[str, str | None]]]:
     """(line, row) for each CSV record; the line is where the record starts.
 
-    Lines end at \n, \r or \r\n only (the csv module's rule), not at U+2028 or U+0085 inside a cell.
+    A row with more cells than the header is bad (skipped under `--skip-bad`); a row with fewer has None in
+    the missing columns. A quoted cell that is never closed is an error whatever `--skip-bad` says: it has
+    swallowed every row after it. Lines end at \n, \r or \r\n only (the csv module's rule), not at U+2028 or
+    U+0085 inside a cell.
     """
     csv.field_size_limit(sys.maxsize)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    if reader.fieldnames is None:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if header is None:
         return
     previous_end = reader.line_num
-    for row in reader:
-        if None in row:
-            raise BadInput(path, previous_end + 1, "more cells than the header has columns")
-        yield previous_end + 1, row
+    pending: tuple[int, list[str]] | None = None
+    for cells in reader:
+        if pending is not None:
+            yield from _csv_row(path, header, *pending, errors)
+        pending = (previous_end + 1, cells)
         previous_end = reader.line_num
+    if pending is not None:
+        # Only the last record can hold an unclosed quote: it runs to the end of the file.
+        opened = _unclosed_quote_line(text, pending[1], previous_end)
+        if opened is not None:
+            raise BadInput(path, opened, "a quoted cell starts here and is never closed (a missing '\"'?)")
+        yield from _csv_row(path, header, *pending, errors)
+
+
+def _csv_row(
+    path: Path, header: list[str], line: int, cells: list[str], errors: RowErrors
+) -> Iterator[tuple[int, dict[str, str | None]]]:
+    if not cells:
+        return  # a blank line
+    if len(cells) > len(header):
+        errors.bad(path, line, f"more cells than the header has columns ({len(cells)}, not {len(header)})")
+        return
+    row: dict[str, str | None] = dict.fromkeys(header)
+    row.update(zip(header, cells, strict=False))  # a short row leaves its last columns None
+    yield line, row
+
+
+def _unclosed_quote_line(text: str, cells: list[str], last_line: int) -> int | None:
+    """The line where the last record's final cell opens a quote that the file never closes, if it does.
+
+    Such a cell runs to the end of the file: the text ends with it (its quotes doubled) right after an opening
+    quote at the start of a cell. A cell whose quote is closed ends before the closing quote instead.
+    """
+    if not cells:
+        return None
+    raw = cells[-1].replace('"', '""')
+    start = len(text) - len(raw) - 1  # where the opening quote would be
+    if start < 0 or not text.endswith(raw) or text[start] != '"':
+        return None
+    if start > 0 and text[start - 1] not in ",\r\n":
+        return None
+    ends = raw.count("\n") + raw.count("\r") - raw.count("\r\n")
+    # The cell holds the line ends of every line from the quote's to the last, the last's only if it has one.
+    return last_line - ends + (1 if raw.endswith(("\n", "\r")) else 0)
 
 
 def load_records(path: Path, text: str, errors: RowErrors) -> Iterator[tuple[int, Any]]:
     """Records of a JSONL, JSON or CSV file, chosen by content and suffix."""
     if path.suffix.lower() == ".csv":
-        yield from iter_csv_records(path, text)
+        yield from iter_csv_records(path, text, errors)
         return
     stripped = text.lstrip()
     if stripped.startswith("{") and path.suffix.lower() == ".json":

@@ -89,8 +89,8 @@ class _Skip(Exception):
     """The row was recorded as bad and skipped."""
 
 
-def _parse_row(path: Path, line: int, row: dict[str, str], errors: RowErrors) -> GradedRow | None:
-    cell = {key: restore(value or "") for key, value in row.items() if key is not None}
+def _parse_row(path: Path, line: int, row: dict[str, str | None], errors: RowErrors) -> GradedRow | None:
+    cell = {key: restore(value or "") for key, value in row.items()}
     task_id = cell.get("task_id", "").strip()
     model = cell.get("model", "").strip()
     if not task_id:
@@ -185,7 +185,7 @@ def import_graded_csv(
     if missing:
         raise BadInput(path, 1, f"missing column(s): {', '.join(missing)} (a graded CSV needs {', '.join(REQUIRED)})")
     rows: list[GradedRow] = []
-    for line, raw in iter_csv_records(path, text):
+    for line, raw in iter_csv_records(path, text, errors):
         parsed = _parse_row(path, line, raw, errors)
         if parsed is not None:
             rows.append(parsed)
