@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, TextIO
 
@@ -64,6 +65,27 @@ def open_engine(db: str | None, *, create: bool = True) -> Engine:
         fail(f"cannot open the database {url}: {os_error_text(exc)}")
     except Exception as exc:
         fail(f"cannot open the database {url}: {exc.__class__.__name__}: {exc}".splitlines()[0])
+
+
+def check_known_names(engine: Engine, *, benchmarks: Iterable[str] = (), models: Iterable[str] = ()) -> None:
+    """Exit naming a benchmark or model (submission) the store does not hold: a filter on it would match nothing."""
+    from sqlalchemy import select
+
+    from grader.core.models import Submission
+    from grader.core.stats_data import load_model_names
+
+    wanted = set(benchmarks)
+    if wanted:
+        table = Submission.__table__
+        with engine.connect() as conn:
+            known = set(conn.execute(select(table.c.benchmark).distinct()).scalars())
+        unknown = sorted(wanted - known)
+        if unknown:  # benchmarks are few, so naming them helps (`verified` is `swe-bench-verified`)
+            hint = f"its benchmarks: {', '.join(sorted(known))}" if known else "it holds no patches"
+            fail(f"no benchmark named {', '.join(unknown)} in the store ({hint})")
+    unknown = sorted(set(models) - set(load_model_names(engine)))
+    if unknown:
+        fail(f"no model named {', '.join(unknown)} in the store")
 
 
 def _sqlite_path_problem(url: str) -> str | None:

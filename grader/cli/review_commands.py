@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from grader.cli.app import DbOption, app, fail, open_engine
+from grader.cli.app import DbOption, app, check_known_names, fail, open_engine
 from grader.core.review import QueueFilter, parse_rubric
 
 ENV_REVIEWER = "GRADER_REVIEWER"
@@ -92,6 +92,7 @@ def review_command(
     """Grade patches: one key per verdict, blind by default; the verifier's verdict is revealed after yours."""
     if adjudicate and session is None:
         fail("--adjudicate needs --session NAME")
+    name = reviewer_name(reviewer)
     engine = open_engine(db)
     info = None
     if session is not None:
@@ -104,12 +105,16 @@ def review_command(
         assert info is not None
         if not info.is_open:
             fail(f"session {info.name} is closed")
+        allowed = info.spec.reviewers
+        if allowed and not adjudicate and name not in allowed:  # an adjudicator need not be on it
+            fail(f"{name} is not a reviewer of session {info.name} ({', '.join(allowed)})")
     verdicts = tuple(v.lower() for v in verdict or ())
     bad = [v for v in verdicts if v not in ("pass", "fail", "error", "unknown")]
     if bad:
         fail(f"--verdict takes pass, fail, error or unknown, not {', '.join(bad)}")
+    check_known_names(engine, benchmarks=benchmark or (), models=model or ())
     filters = QueueFilter(models=tuple(model or ()), benchmarks=tuple(benchmark or ()), verifier_verdicts=verdicts)
-    _run_app(engine, reviewer_name(reviewer), blind, filters, _rubric(tags), info, adjudicate)
+    _run_app(engine, name, blind, filters, _rubric(tags), info, adjudicate)
 
 
 def sample_data_dir() -> Path:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from grader.cli.app import DbOption, JsonOption, app, fail, open_engine
+from grader.cli.app import DbOption, JsonOption, app, check_known_names, fail, open_engine
 from grader.cli.review_commands import reviewer_name
 
 session_app = typer.Typer(help="Audit sessions: a seeded stratified sample, K reviewers per patch, blind.")
@@ -59,6 +59,7 @@ def create_command(
         gold_share=gold_share,
     )
     engine = open_engine(db)
+    check_known_names(engine, benchmarks=spec.benchmarks, models=spec.models)
     try:
         info = create_session(engine, name, spec, created_by=reviewer_name(by))
     except (SamplingError, SessionError) as exc:

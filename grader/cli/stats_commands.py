@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from grader.cli.app import DbOption, JsonOption, app, fail, open_engine
+from grader.cli.app import DbOption, JsonOption, app, check_known_names, fail, open_engine
 from grader.core.agreement import Z_95
 
 CONVENTIONS = (
@@ -39,6 +39,8 @@ def _load(
     from grader.core.stats_data import load_model_names
 
     engine = open_engine(db, create=False)
+    if benchmark is not None:
+        check_known_names(engine, benchmarks=[benchmark])
     info = None
     session_id = None
     if session is not None:

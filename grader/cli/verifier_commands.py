@@ -8,7 +8,15 @@ from typing import Annotated
 
 import typer
 
-from grader.cli.app import DbOption, JsonOption, app, check_output_file, open_engine, open_output_file
+from grader.cli.app import (
+    DbOption,
+    JsonOption,
+    app,
+    check_known_names,
+    check_output_file,
+    open_engine,
+    open_output_file,
+)
 from grader.core.verifier_check import backfill_norm_hashes, consistency_report, load_groups, write_inconsistent_csv
 
 
@@ -45,6 +53,7 @@ def verifier_check_command(
     if output is not None:
         check_output_file(output)  # before the work, not after it
     engine = open_engine(db)
+    check_known_names(engine, benchmarks=benchmark or ())
     filled = backfill_norm_hashes(engine)
     report = consistency_report(load_groups(engine, benchmark or (), ignore_whitespace=ignore_whitespace))
     report["ignore_whitespace"] = ignore_whitespace

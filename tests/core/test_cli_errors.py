@@ -23,7 +23,7 @@ def _fails(*args: str) -> str:
 
 @pytest.fixture
 def db(tmp_path: Path, data_dir: Path) -> str:
-    """A store holding the test submissions (benchmarks lite and verified, models alpha_agent and beta_agent)."""
+    """A store holding the test submissions (benchmarks swe-bench-lite and -verified; alpha_agent, beta_agent)."""
     path = str(tmp_path / "g.db")
     result = runner.invoke(app, ["import", "swebench", str(data_dir / "subs"), "--db", path])
     assert result.exit_code == 0, result.output
@@ -85,3 +85,60 @@ def test_any_os_error_is_one_line_naming_the_file(tmp_path: Path, monkeypatch: p
     target.write_text("")
     err = _fails("import", "tasks", str(target), "--db", str(tmp_path / "g.db"))
     assert err.strip() == "grader: tasks.jsonl: permission denied"
+
+
+# --- names the store does not hold ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["stats"],
+        ["stats", "--json"],
+        ["plan"],
+        ["verifier-check"],
+        ["review"],
+        ["session", "create", "s", "--size", "4"],
+    ],
+)
+def test_unknown_benchmark_is_an_error(db: str, command: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from grader.cli import review_commands
+
+    monkeypatch.setattr(review_commands, "_run_app", _no_screen)
+    err = _fails(*command, "--benchmark", "nope", "--db", db)
+    assert "no benchmark named nope in the store (its benchmarks: swe-bench-lite, swe-bench-verified)" in err
+
+
+def test_unknown_model_is_an_error_for_review(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from grader.cli import review_commands
+
+    monkeypatch.setattr(review_commands, "_run_app", _no_screen)
+    err = _fails("review", "--model", "nope", "--reviewer", "ana", "--db", db)
+    assert "no model named nope in the store" in err
+
+
+def test_known_names_still_pass(db: str) -> None:
+    result = runner.invoke(app, ["verifier-check", "--benchmark", "swe-bench-lite", "--json", "--db", db])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["stats", "--benchmark", "swe-bench-verified", "--model", "alpha_agent", "--db", db])
+    assert result.exit_code == 0, result.output
+
+
+def test_review_refuses_a_reviewer_not_on_the_session(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from grader.cli import review_commands
+
+    opened: list[str] = []
+    monkeypatch.setattr(review_commands, "_run_app", lambda _engine, reviewer, *_args: opened.append(reviewer))
+    created = runner.invoke(app, ["session", "create", "q3", "--size", "4", "--reviewers", "ana,ben", "--db", db])
+    assert created.exit_code == 0, created.output
+    err = _fails("review", "--session", "q3", "--reviewer", "zed", "--db", db)
+    assert "zed is not a reviewer of session q3 (ana, ben)" in err
+    assert opened == []
+    for args in (["--reviewer", "ana"], ["--reviewer", "zed", "--adjudicate"]):  # an adjudicator may be anyone
+        result = runner.invoke(app, ["review", "--session", "q3", *args, "--db", db])
+        assert result.exit_code == 0, result.output
+    assert opened == ["ana", "zed"]
+
+
+def _no_screen(*_args: object) -> None:
+    raise AssertionError("the review screen opened")
