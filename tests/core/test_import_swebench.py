@@ -181,3 +181,28 @@ def test_a_bad_line_among_good_ones_is_named_by_its_number(engine: Engine, tmp_p
     with pytest.raises(BadInput) as caught:
         import_swebench(engine, preds, model="m")
     assert caught.value.line == 4 and "not valid JSON" in str(caught.value)
+
+
+def test_a_row_skipped_for_a_bad_number_is_not_imported(engine: Engine, tmp_path: Path) -> None:
+    preds = tmp_path / "rows.jsonl"
+    rows = [
+        {"instance_id": f"acme__calc-{n}", "model_name_or_path": "m", "model_patch": "", "input_tokens": 10}
+        for n in range(1, 6)
+    ]
+    rows[1]["input_tokens"] = "lots"
+    rows[2]["output_tokens"] = -1
+    rows[2]["input_cost_usd"] = "free"  # a second problem on the same row: still one skipped row
+    infinite = '{"instance_id": "acme__calc-6", "model_patch": "", "input_tokens": Infinity}'  # json.loads takes it
+    preds.write_text("\n".join([*(json.dumps(r) for r in rows), infinite]) + "\n")
+    with pytest.raises(BadInput) as caught:
+        import_swebench(engine, preds, model="m")
+    assert caught.value.line == 2
+    assert caught.value.problem == "acme__calc-2: 'input_tokens' must be a number, found 'lots'"
+    report = import_swebench(engine, preds, model="m", skip_bad=True)
+    assert [s.line for s in report.skipped] == [2, 3, 6]
+    assert report.added["patches"] == 3
+    assert {k[2]: v["input_tokens"] for k, v in _patches(engine).items()} == {
+        "acme__calc-1": 10,
+        "acme__calc-4": 10,
+        "acme__calc-5": 10,
+    }

@@ -270,8 +270,12 @@ def _prediction_row(path: Path, line: int, record: Any, errors: RowErrors) -> Pr
         return Prediction(iid.strip(), raw, model)  # the common case: nothing but the three core keys
     numbers: list[Any] = [None] * 4
     if NUMBER_KEYS & record.keys():
-        numbers = [_number(path, line, record, keys, int, errors) for keys in TOKEN_KEYS.values()]
-        numbers += [_number(path, line, record, keys, float, errors) for keys in COST_KEYS.values()]
+        try:
+            numbers = [_number(record, keys, int) for keys in TOKEN_KEYS.values()]
+            numbers += [_number(record, keys, float) for keys in COST_KEYS.values()]
+        except ValueError as exc:
+            errors.bad(path, line, f"{iid}: {exc}")
+            return None  # a row listed as skipped must not be imported
     extra = {}
     for key, value in record.items():
         if key in CORE_KEYS or key in NUMBER_KEYS:
@@ -281,16 +285,16 @@ def _prediction_row(path: Path, line: int, record: Any, errors: RowErrors) -> Pr
     return Prediction(iid.strip(), raw, model, *numbers, json.dumps(extra, ensure_ascii=False) if extra else "{}")
 
 
-def _number(path: Path, line: int, record: dict[str, Any], keys: tuple[str, ...], kind: type, errors: RowErrors) -> Any:
+def _number(record: dict[str, Any], keys: tuple[str, ...], kind: type) -> Any:
+    """The first of `keys` the record has, as `kind`; a ValueError says why a value is not a usable number."""
     for key in keys:
         if key in record and record[key] is not None:
             value = record[key]
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                errors.bad(path, line, f"'{key}' must be a number, found {value!r}")
-                return None
+            # JSON's NaN and Infinity are not counts or costs either.
+            if isinstance(value, bool) or not isinstance(value, int | float) or not abs(value) < float("inf"):
+                raise ValueError(f"'{key}' must be a number, found {value!r}")
             if value < 0:
-                errors.bad(path, line, f"'{key}' must not be negative, found {value!r}")
-                return None
+                raise ValueError(f"'{key}' must not be negative, found {value!r}")
             return kind(value)
     return None
 
