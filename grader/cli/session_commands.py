@@ -157,19 +157,28 @@ def show_command(
 
 
 @session_app.command("close")
-def close_command(name: Annotated[str, typer.Argument()], by: ActorOption = None, db: DbOption = None) -> None:
+def close_command(
+    name: Annotated[str, typer.Argument()], by: ActorOption = None, db: DbOption = None, as_json: JsonOption = False
+) -> None:
     """No more claims or verdicts in the session (recorded with who and when)."""
     from grader.core.sessions import SessionError, close_session
 
+    actor = reviewer_name(by)
     try:
-        close_session(open_engine(db, create=False), name, actor=reviewer_name(by))
+        info = close_session(open_engine(db, create=False), name, actor=actor)
     except SessionError as exc:
         fail(str(exc))
+    if as_json:
+        closed_at = info.closed_at.isoformat() if info.closed_at else None
+        typer.echo(json.dumps({"name": info.name, "id": info.id, "closed_at": closed_at, "closed_by": actor}))
+        return
     typer.echo(f"session {name!r} closed")
 
 
 @session_app.command("unblind")
-def unblind_command(name: Annotated[str, typer.Argument()], by: ActorOption = None, db: DbOption = None) -> None:
+def unblind_command(
+    name: Annotated[str, typer.Argument()], by: ActorOption = None, db: DbOption = None, as_json: JsonOption = False
+) -> None:
     """Show model names in this session's stats, export and listing from now on (recorded with who and when)."""
     from grader.core.sessions import SessionError, unblind_session
 
@@ -177,4 +186,9 @@ def unblind_command(name: Annotated[str, typer.Argument()], by: ActorOption = No
         info = unblind_session(open_engine(db, create=False), name, actor=reviewer_name(by))
     except SessionError as exc:
         fail(str(exc))
+    if as_json:
+        unblinded_at = info.unblinded_at.isoformat() if info.unblinded_at else None
+        out = {"name": info.name, "id": info.id, "unblinded_at": unblinded_at, "unblinded_by": info.unblinded_by}
+        typer.echo(json.dumps(out))
+        return
     typer.echo(f"session {name!r} unblinded by {info.unblinded_by} at {info.unblinded_at}")

@@ -107,3 +107,21 @@ def test_session_create_errors_are_clear(engine: Engine) -> None:
     assert result.exit_code == 1 and "no tag data" in result.output
     result = CliRunner().invoke(app, ["session", "show", "nope", "--db", url])
     assert result.exit_code == 1 and "no session named" in result.output
+
+
+def test_close_and_unblind_print_json(engine: Engine) -> None:
+    add_synthetic_patches(engine, 10, models=2, seed=1)
+    _run(engine, "session", "create", "q2", "--size", "4")
+    unblinded = json.loads(_run(engine, "session", "unblind", "q2", "--json"))
+    info = get_session(engine, "q2")
+    assert info.unblinded_at is not None
+    assert unblinded == {
+        "name": "q2",
+        "id": info.id,
+        "unblinded_at": info.unblinded_at.isoformat(),
+        "unblinded_by": "lead",
+    }
+    closed = json.loads(_run(engine, "session", "close", "q2", "--json"))
+    info = get_session(engine, "q2")
+    assert info.closed_at is not None
+    assert closed == {"name": "q2", "id": info.id, "closed_at": info.closed_at.isoformat(), "closed_by": "lead"}
