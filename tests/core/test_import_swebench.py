@@ -206,3 +206,53 @@ def test_a_row_skipped_for_a_bad_number_is_not_imported(engine: Engine, tmp_path
         "acme__calc-4": 10,
         "acme__calc-5": 10,
     }
+
+
+def test_per_instance_report_flags_must_be_booleans(tmp_path: Path) -> None:
+    path = tmp_path / "report.json"
+    report = {
+        "acme__calc-1": {"patch_exists": True, "patch_successfully_applied": True, "resolved": True},
+        "acme__calc-2": {"patch_exists": True, "patch_successfully_applied": False, "resolved": False},
+        "acme__calc-3": {"patch_is_None": True, "patch_exists": False, "resolved": False},
+    }
+    path.write_text(json.dumps(report, indent=2))
+    outcomes, kind = parse_results(path)
+    assert kind == "per_instance"
+    assert {i: (o.status, o.verdict) for i, o in outcomes.items()} == {
+        "acme__calc-1": ("resolved", "pass"),
+        "acme__calc-2": ("no_apply", "fail"),
+        "acme__calc-3": ("empty_patch", "fail"),
+    }
+    for flag, value in (("resolved", "no"), ("resolved", 1), ("patch_exists", None)):
+        report["acme__calc-2"][flag] = value
+        path.write_text(json.dumps(report, indent=2))
+        with pytest.raises(BadInput) as caught:
+            parse_results(path)
+        assert caught.value.problem == f"acme__calc-2: '{flag}' must be true or false, found {value!r}"
+        line = path.read_text().split("\n")[caught.value.line - 1]
+        assert f'"{flag}"' in line and caught.value.line > 5  # the line in acme__calc-2, not in acme__calc-1
+        report["acme__calc-2"][flag] = False
+    del report["acme__calc-2"]["resolved"]
+    path.write_text(json.dumps(report))
+    with pytest.raises(BadInput, match="acme__calc-2: no 'resolved'"):
+        parse_results(path)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="parse_submission (swebench.py, not changed here) reads an id missing from a per-instance report as a fail; "
+    "it should be unknown, as for a run report: add 'per_instance' to the formats whose unlisted ids are absent",
+)
+def test_an_id_missing_from_a_per_instance_report_is_unknown(engine: Engine, tmp_path: Path) -> None:
+    preds = tmp_path / "preds.jsonl"
+    preds.write_text(
+        "".join(
+            json.dumps({"instance_id": f"acme__calc-{n}", "model_name_or_path": "m", "model_patch": ""}) + "\n"
+            for n in (1, 2)
+        )
+    )
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps({"acme__calc-1": {"resolved": True}}))
+    import_swebench(engine, preds, results=report, model="m")
+    verdicts = {k[2]: (v["verifier_status"], v["verifier_verdict"]) for k, v in _patches(engine).items()}
+    assert verdicts == {"acme__calc-1": ("resolved", "pass"), "acme__calc-2": ("absent", "unknown")}

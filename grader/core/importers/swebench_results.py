@@ -32,6 +32,8 @@ RUN_REPORT_LISTS: tuple[tuple[str, str, str], ...] = (
     ("error_ids", "error", "error"),
     ("incomplete_ids", "incomplete", "unknown"),
 )
+# Per-instance report (`{id: {"resolved": true, ...}}`, the harness's report.json for each instance) flags.
+PER_INSTANCE_FLAGS = ("resolved", "patch_exists", "patch_is_None", "patch_successfully_applied")
 
 
 @dataclass(slots=True)
@@ -59,7 +61,7 @@ def parse_results(path: Path) -> tuple[dict[str, Outcome], str]:
         return outcomes, "run_report"
     if data and all(isinstance(v, dict) for v in data.values()):
         for iid, report in data.items():
-            outcomes[iid] = _per_instance_outcome(report)
+            outcomes[iid] = _per_instance_outcome(path, iid, report)
         return outcomes, "per_instance"
     known = {key for key, _ in EXPERIMENT_LISTS}
     if "resolved" not in data:
@@ -75,8 +77,16 @@ def parse_results(path: Path) -> tuple[dict[str, Outcome], str]:
     return outcomes, "experiments"
 
 
-def _per_instance_outcome(report: dict[str, Any]) -> Outcome:
-    if report.get("resolved"):
+def _per_instance_outcome(path: Path, iid: str, report: dict[str, Any]) -> Outcome:
+    """The harness writes these flags as JSON booleans; any other value ("no", 0, null) is refused, not guessed."""
+    for key in PER_INSTANCE_FLAGS:
+        if key in report and not isinstance(report[key], bool):
+            raise BadInput(
+                path, _line_of_key(path, key, after=iid), f"{iid}: '{key}' must be true or false, found {report[key]!r}"
+            )
+    if "resolved" not in report:
+        raise BadInput(path, _line_of_key(path, iid), f"{iid}: no 'resolved' (true or false)")
+    if report["resolved"]:
         return Outcome("resolved", "pass")
     if report.get("patch_exists") is False or report.get("patch_is_None"):
         return Outcome("empty_patch", "fail")
@@ -92,11 +102,16 @@ def _id_list(path: Path, data: dict[str, Any], key: str) -> list[str]:
     return value
 
 
-def _line_of_key(path: Path, key: str) -> int | None:
+def _line_of_key(path: Path, key: str, *, after: str | None = None) -> int | None:
+    """The first line quoting `key` (at or after the first line quoting `after`, when given)."""
     try:
-        for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
-            if f'"{key}"' in line:
-                return number
+        lines = path.read_text(encoding="utf-8").split("\n")
     except (OSError, UnicodeDecodeError):
         return None
+    start = 0
+    if after is not None:
+        start = next((i for i, line in enumerate(lines) if f'"{after}"' in line), 0)
+    for number, line in enumerate(lines[start:], start=start + 1):
+        if f'"{key}"' in line:
+            return number
     return None
