@@ -166,6 +166,12 @@ def status_command(db: DbOption = None, as_json: JsonOption = False) -> None:
     if as_json:
         typer.echo(json.dumps({"tasks": tasks, "tasks_with_problem_statement": described, "rows": rows}))
         return
+    if not rows and tasks:
+        typer.echo(
+            f"{tasks} tasks ({described} with a problem statement) but no patches yet. "
+            "Import some: grader import swebench PATH"
+        )
+        return
     if not rows:
         typer.echo("The store is empty. Import something: grader import swebench PATH")
         return

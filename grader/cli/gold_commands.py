@@ -54,6 +54,8 @@ def add_command(
     """Mark a patch gold with its known answer (a later mark supersedes an earlier one)."""
     from grader.core.gold import GoldError, mark_gold
 
+    if not answer.strip():
+        fail("--answer is required: the known answer, pass or fail")
     engine = open_engine(db)
     target = _patch_id(engine, patch_id, task, model, benchmark)
     try:

@@ -76,3 +76,13 @@ def test_python_dash_m_grader(tmp_path: Path) -> None:
         check=True,
     )
     assert "The store is empty" in out.stdout
+
+
+def test_status_with_tasks_but_no_patches(tmp_path: Path, data_dir: Path) -> None:
+    db = str(tmp_path / "g.db")
+    code, out, _ = _run("import", "tasks", str(data_dir / "tasks_verified.csv"), "--db", db)
+    assert code == 0, out
+    code, out, _ = _run("status", "--db", db)
+    assert code == 0
+    assert "The store is empty" not in out
+    assert "2 tasks (2 with a problem statement) but no patches yet" in out

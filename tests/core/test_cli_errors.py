@@ -142,3 +142,11 @@ def test_review_refuses_a_reviewer_not_on_the_session(db: str, monkeypatch: pyte
 
 def _no_screen(*_args: object) -> None:
     raise AssertionError("the review screen opened")
+
+
+# --- messages --------------------------------------------------------------------------------------------------
+
+
+def test_gold_add_without_answer_says_it_is_required(db: str) -> None:
+    err = _fails("gold", "add", "3", "--db", db)
+    assert "--answer is required" in err and "not ''" not in err
