@@ -180,3 +180,33 @@ def test_an_unclosed_quote_is_named_at_the_line_it_opens(engine: Engine, tmp_pat
     # Closed quotes, even at the very end of the file and around doubled quotes, are fine.
     path.write_text(header + 'a__b-1,m,pass,pass,\na__b-2,m,"pass","",""\na__b-3,m,"fail","fail","say ""hi""\n"')
     assert import_graded_csv(engine, path).added["verdicts"] == 2
+
+
+def test_a_file_with_skipped_rows_is_not_recorded_as_imported(engine: Engine, tmp_path: Path) -> None:
+    from sqlalchemy import func
+
+    from grader.core.models import ImportRecord
+
+    def records() -> int:
+        with engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(ImportRecord.__table__)).scalar_one())
+
+    path = tmp_path / "badv.csv"
+    path.write_text("task_id,model,auto_verdict,human_verdict\na__b-1,m,pass,maybe\na__b-2,m,pass,nope\n")
+    report = import_graded_csv(engine, path, skip_bad=True)
+    assert report.total_added == 0 and len(report.skipped) == 2
+    assert report.summary().splitlines()[0] == f"{path}: nothing added: 2 bad row(s) skipped"
+    assert "already" not in report.summary() and records() == 0
+    # Some rows good, one bad: the good ones land, but a second run reads the file again and names the bad row.
+    path.write_text("task_id,model,auto_verdict,human_verdict\na__b-1,m,pass,pass\na__b-2,m,pass,nope\n")
+    assert import_graded_csv(engine, path, skip_bad=True).added["verdicts"] == 1
+    assert records() == 0
+    again = import_graded_csv(engine, path, skip_bad=True)
+    assert not again.already_imported and [s.line for s in again.skipped] == [3]
+    assert again.summary().splitlines()[0] == f"{path}: nothing added: 1 bad row(s) skipped, 1 already in the store"
+    with pytest.raises(BadInput) as caught:
+        import_graded_csv(engine, path)
+    assert caught.value.line == 3
+    path.write_text("task_id,model,auto_verdict,human_verdict\na__b-1,m,pass,pass\na__b-2,m,pass,fail\n")
+    assert import_graded_csv(engine, path).added == {"tasks": 1, "patches": 1, "verdicts": 1}
+    assert records() == 1

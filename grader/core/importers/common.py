@@ -66,13 +66,18 @@ class ImportReport:
         return sum(self.added.values()) + self.updated
 
     def summary(self) -> str:
-        if self.total_added == 0:
-            head = "nothing new: everything in it is already in the store"
-        else:
+        if self.total_added:
             parts = [f"{n} {table}" for table, n in self.added.items() if n]
             if self.updated:
                 parts.append(f"{self.updated} updated")
             head = "added " + ", ".join(parts)
+        elif self.skipped:
+            # Not "everything is already there": the skipped rows are not.
+            head = f"nothing added: {len(self.skipped)} bad row(s) skipped"
+            if self.unchanged:
+                head += f", {self.unchanged} already in the store"
+        else:
+            head = "nothing new: everything in it is already in the store"
         lines = [f"{self.source}: {head}"]
         if self.already_imported:
             lines.append(f"  {len(self.already_imported)} file(s) already imported, left as they were")
@@ -127,6 +132,11 @@ def known_fingerprints(conn: Connection, fingerprints: list[str]) -> set[str]:
 
 
 def record_import(conn: Connection, kind: str, fp: str, source: str, rows_added: int) -> None:
+    """Remember that this file was imported, so importing it again adds nothing and says so.
+
+    Callers leave out a file whose bad rows were skipped: importing it again must read it again, and report
+    those rows (or fail on them without `--skip-bad`) rather than call it already imported.
+    """
     conn.execute(
         ImportRecord.__table__.insert().values(
             kind=kind, fingerprint=fp, source=source, rows_added=rows_added, created_at=utcnow()

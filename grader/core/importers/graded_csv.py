@@ -226,7 +226,8 @@ def import_graded_csv(
             report.add("verdicts", added)
         if progress:
             progress(len(rows), len(rows))
-        record_import(conn, KIND, fp, str(path), report.total_added)
+        if not report.skipped:
+            record_import(conn, KIND, fp, str(path), report.total_added)
     return report
 
 

@@ -134,5 +134,6 @@ def import_tasks(
                 report.unchanged += 1
         if progress:
             progress(len(rows), len(rows))
-        record_import(conn, KIND, fp, str(path), len(new_rows) + report.updated)
+        if not report.skipped:
+            record_import(conn, KIND, fp, str(path), len(new_rows) + report.updated)
     return report
