@@ -47,3 +47,8 @@ def bindings(commands: tuple[Command, ...] = REVIEW_COMMANDS) -> list[Binding]:
         Binding(c.key, c.action, c.label, show=c.footer, key_display=c.key_display, tooltip=c.description)
         for c in commands
     ]
+
+
+def key_of(action: str, commands: tuple[Command, ...] = REVIEW_COMMANDS) -> str:
+    """How the key of a command reads, e.g. "p" for "verdict('pass')"."""
+    return next(c.key_display for c in commands if c.action == action)

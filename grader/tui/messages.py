@@ -38,6 +38,19 @@ class VerdictSaved(Message):
         self.tags = tags
 
 
+class VerdictNotSaved(Message):
+    """A verdict's commit failed: nothing of it is in the database, and the screen must say so and undo its
+    optimistic "graded" (the verifier's verdict stays hidden, as nothing was committed)."""
+
+    def __init__(self, view: PatchView, verdict: str, note: str, tags: tuple[str, ...], error: BaseException) -> None:
+        super().__init__()
+        self.view = view
+        self.verdict = verdict
+        self.note = note
+        self.tags = tags
+        self.error = error
+
+
 class StatsUpdated(Message):
     def __init__(self, overall: dict[str, Any], by_model: dict[str, dict[str, Any]]) -> None:
         super().__init__()

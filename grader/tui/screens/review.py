@@ -1,8 +1,9 @@
 """The review screen: the task, the patch, one key per verdict, the reveal, live statistics.
 
 All database work runs in thread workers that post messages (grader.tui.messages); the handlers here own
-every state change. A verdict is shown as "saved" only when its `VerdictSaved` message arrives, which the
-worker posts after the commit returned.
+every state change. A verdict is shown as "saved", and the verifier's verdict beside it, only when its
+`VerdictSaved` message arrives, which the worker posts after the commit returned; `VerdictNotSaved` undoes
+what the key press did on screen and says the verdict was not saved.
 """
 
 from __future__ import annotations
@@ -29,8 +30,16 @@ from grader.core.review import (
 from grader.core.sanitize import sanitize_line
 from grader.core.sessions import SessionInfo
 from grader.core.stats import LiveStats
-from grader.tui.commands import bindings
-from grader.tui.messages import PatchLoaded, QueueLoaded, SessionClaimed, StatsUpdated, StoreFailed, VerdictSaved
+from grader.tui.commands import bindings, key_of
+from grader.tui.messages import (
+    PatchLoaded,
+    QueueLoaded,
+    SessionClaimed,
+    StatsUpdated,
+    StoreFailed,
+    VerdictNotSaved,
+    VerdictSaved,
+)
 from grader.tui.paint import paint_now
 from grader.tui.screens.dialogs import HelpScreen, NoteScreen, TagsScreen
 from grader.tui.screens.review_workers import ReviewWorkers
@@ -87,6 +96,10 @@ class ReviewScreen(ReviewWorkers, Screen[None]):
         self._pending_note: str | None = None
         self._pending_tags: tuple[str, ...] | None = None
         self._save_states: dict[int, str] = {}
+        self._saving: dict[int, int] = {}  # saves in flight per patch
+        # Patches whose verifier verdict this screen has shown: a later verdict on one was not given blind,
+        # whatever the store's reveal rows say.
+        self._verifier_shown: set[int] = set()
         self._committed_here: list[int] = []  # patch ids graded in this run, for undo
         self._pending_saves = 0
         self._quit_when_saved = False
@@ -152,6 +165,7 @@ class ReviewScreen(ReviewWorkers, Screen[None]):
     @on(VerdictSaved)
     def verdict_saved(self, message: VerdictSaved) -> None:
         self._pending_saves -= 1
+        self._saving[message.view.patch_id] -= 1
         saved, view = message.saved, message.view
         current = self._cache.get(view.patch_id, view)
         if saved.verdict == RETRACTED:
@@ -168,6 +182,7 @@ class ReviewScreen(ReviewWorkers, Screen[None]):
             self._last = (updated, saved.verdict)
             if saved.verdict != RETRACTED:
                 self.query_one(LastPanel).show_last(updated, saved.verdict, state, self.blind)
+                self._verifier_shown.add(view.patch_id)
         if self.view is not None and self.view.patch_id == view.patch_id:
             self.view = updated
             self._render_side()
@@ -180,12 +195,56 @@ class ReviewScreen(ReviewWorkers, Screen[None]):
     def stats_updated(self, message: StatsUpdated) -> None:
         self.query_one(StatsPanel).show_stats(message.overall, message.by_model, self.names, self.blind)
 
+    @on(VerdictNotSaved)
+    def verdict_not_saved(self, message: VerdictNotSaved) -> None:
+        """Undo on screen what the key press did: the count, "saving…", the move on; say what to press."""
+        assert self.queue is not None
+        self._pending_saves -= 1
+        view, verdict = message.view, message.verdict
+        patch_id = view.patch_id
+        self._saving[patch_id] -= 1
+        current = self._cache.get(patch_id, view)
+        key = key_of("undo" if verdict == RETRACTED else f"verdict('{verdict}')")
+        what = "undo" if verdict == RETRACTED else verdict.upper()
+        state = f"{what} NOT saved: press {key}"
+        if not self._saving[patch_id]:
+            # Back to what the database holds: graded when a verdict of ours on the patch stands.
+            if current.mine is None:
+                self.queue.graded.discard(patch_id)
+            else:
+                self.queue.graded.add(patch_id)
+            self._save_states[patch_id] = state
+        if verdict == RETRACTED:
+            self._committed_here.append(patch_id)
+        elif patch_id in self._committed_here:
+            del self._committed_here[len(self._committed_here) - 1 - self._committed_here[::-1].index(patch_id)]
+        if self._last is not None and self._last[0].patch_id == patch_id and verdict != RETRACTED:
+            self.query_one(LastPanel).show_last(current, verdict, state, self.blind, reveal=self._revealed(current))
+        shown = self.view.patch_id if self.view is not None else None
+        shown_failed = shown is not None and "NOT saved" in self._save_states.get(shown, "")
+        if shown != patch_id and not shown_failed:
+            # The key press moved on to the next patch; the verdict did not happen, so neither does the move.
+            self._waiting_for_claim = False
+            if patch_id in self.queue.patch_ids:
+                self.go_to(self.queue.patch_ids.index(patch_id))
+        if self.view is not None and self.view.patch_id == patch_id and verdict != RETRACTED:
+            self._pending_note, self._pending_tags = message.note, message.tags  # kept for the retry
+        self._render_side()
+        self._render_topbar()
+        lines = str(message.error).strip().splitlines()
+        error = lines[0] if lines else type(message.error).__name__  # SQLAlchemy's first line names the problem
+        quitting = " Quitting is cancelled." if self._quit_when_saved else ""
+        self._quit_when_saved = False
+        self.notify(
+            f"Your {what} on {view.instance_id} was NOT saved ({error}). Press {key} to try again.{quitting}",
+            title="Verdict NOT saved",
+            severity="error",
+            timeout=15,
+        )
+
     @on(StoreFailed)
     def store_failed(self, message: StoreFailed) -> None:
         self.notify(f"{message.what} failed: {message.error}", title="Database error", severity="error", timeout=10)
-        if message.what.startswith("saving"):
-            self._pending_saves -= 1
-            self._quit_when_saved = False
 
     # -- showing ------------------------------------------------------------------------------------------
     def _remember(self, view: PatchView) -> None:
@@ -240,7 +299,7 @@ class ReviewScreen(ReviewWorkers, Screen[None]):
         self.call_after_refresh(self._prefetch)
 
     def _revealed(self, view: PatchView) -> bool:
-        return not self.blind or view.revealed_at is not None
+        return not self.blind or view.revealed_at is not None or view.patch_id in self._verifier_shown
 
     def _render_side(self) -> None:
         view = self.view
@@ -250,12 +309,13 @@ class ReviewScreen(ReviewWorkers, Screen[None]):
         verifier = self.query_one(VerifierPanel)
         if self._revealed(view):
             verifier.show_revealed(view, mine.verdict if mine else None, self.blind)
+            self._verifier_shown.add(view.patch_id)
         else:
             verifier.show_hidden(view)
         note = self._pending_note if self._pending_note is not None else (mine.note if mine else "")
         tags = self._pending_tags if self._pending_tags is not None else (mine.tags if mine else ())
         state = self._save_states.get(view.patch_id, "")
-        if self._pending_note is not None or self._pending_tags is not None:
+        if (self._pending_note is not None or self._pending_tags is not None) and "NOT saved" not in state:
             state = "note/tags kept for your verdict" if mine is None else state
         self.query_one(MinePanel).show_mine(mine.verdict if mine else None, note, tags, state)
 
@@ -288,7 +348,8 @@ class ReviewScreen(ReviewWorkers, Screen[None]):
         self._last = (view, verdict)
         last = self.query_one(LastPanel)
         last.remove_class("hidden")
-        last.show_last(view, verdict, "saving…", self.blind)
+        # The verifier's verdict stays hidden until the commit returns (VerdictSaved), unless already shown.
+        last.show_last(view, verdict, "saving…", self.blind, reveal=self._revealed(view))
         following = self.queue.first_ungraded(self.position + 1)
         if following is None and self.session is not None:
             self._waiting_for_claim = True  # the next patch arrives with SessionClaimed
@@ -319,6 +380,7 @@ class ReviewScreen(ReviewWorkers, Screen[None]):
     def _commit(self, view: PatchView, verdict: str, note: str, tags: tuple[str, ...], seconds: float | None) -> None:
         assert self.queue is not None
         self._pending_saves += 1
+        self._saving[view.patch_id] = self._saving.get(view.patch_id, 0) + 1
         self._save_states[view.patch_id] = "saving…"
         if verdict == RETRACTED:
             self.queue.graded.discard(view.patch_id)

@@ -18,7 +18,15 @@ from grader.core.stats import LiveStats
 from grader.core.stats_data import load_model_names, load_stat_records
 from grader.core.store import record_reveal, record_verdict
 from grader.core.verifier_check import backfill_norm_hashes
-from grader.tui.messages import PatchLoaded, QueueLoaded, SessionClaimed, StatsUpdated, StoreFailed, VerdictSaved
+from grader.tui.messages import (
+    PatchLoaded,
+    QueueLoaded,
+    SessionClaimed,
+    StatsUpdated,
+    StoreFailed,
+    VerdictNotSaved,
+    VerdictSaved,
+)
 
 STATS_PANEL_MODELS = 4  # the live panel lists the models with the most labelled items
 
@@ -86,14 +94,19 @@ class ReviewWorkers:
                 saved = submit_session_verdict(self.engine, session_id=self.session.id, **given).saved  # type: ignore[arg-type]
             else:
                 saved = record_verdict(self.engine, **given)
-            revealed_at = None
-            if self.blind and view.revealed_at is None and verdict != RETRACTED:
+        except Exception as exc:
+            self.post_message(VerdictNotSaved(view, verdict, note, tags, exc))
+            return
+        # The verdict is committed whatever happens next: a failure to record the reveal must not unsay it.
+        revealed_at = None
+        if self.blind and view.revealed_at is None and verdict != RETRACTED:
+            try:
                 revealed_at = record_reveal(
                     self.engine, patch_id=view.patch_id, reviewer=self.reviewer, verdict_id=saved.id
                 )
-        except Exception as exc:
-            self.post_message(StoreFailed(f"saving your verdict on {view.instance_id}", exc))
-            return
+            except Exception as exc:
+                what = f"recording the reveal on {view.instance_id} (the verdict is saved)"
+                self.post_message(StoreFailed(what, exc))
         self.post_message(VerdictSaved(saved, view, revealed_at, note, tags))
         if self.session is not None and verdict != RETRACTED:
             self.claim_next_worker()

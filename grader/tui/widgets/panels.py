@@ -152,6 +152,13 @@ def _agreement(mine: str, verifier: str) -> Part | None:
     return ("agree", "$success") if agree else ("DISAGREE", "bold $error")
 
 
+def _save_state(state: str) -> Part:
+    """A save state coloured: saved in green, not saved in red, anything in between ("saving…") in amber."""
+    if state.startswith("saved"):
+        return (state, "$success")
+    return (state, "bold $error") if "NOT saved" in state else (state, "$warning")
+
+
 def _identical(view: PatchView) -> list[Part]:
     """How many other models submitted this same change (a count only: no names, blind or not)."""
     others = view.identical_elsewhere
@@ -218,7 +225,8 @@ class MinePanel(ContentPanel):
         else:
             parts.append(("none yet", "italic"))
         if save_state:
-            parts += [" ", (save_state, "$success" if save_state.startswith("saved") else "$warning")]
+            # A verdict that was not saved says so on a line of its own, where it cannot be missed.
+            parts += ["\n" if "NOT saved" in save_state else " ", _save_state(save_state)]
         if note:
             parts += ["\n", ("Note: ", "dim"), sanitize_line(note.replace("\n", " "))]
         if tags:
@@ -227,7 +235,7 @@ class MinePanel(ContentPanel):
 
 
 class LastPanel(ContentPanel):
-    """The reveal of the patch just committed: your verdict beside the verifier's."""
+    """The reveal of the patch just committed: your verdict beside the verifier's (once the commit returned)."""
 
     DEFAULT_CSS = """
     LastPanel { border: round $secondary; padding: 0 1; height: 5; }
@@ -236,15 +244,20 @@ class LastPanel(ContentPanel):
     def on_mount(self) -> None:
         self.border_title = "Last"
 
-    def show_last(self, view: PatchView, verdict: str, save_state: str, blind: bool) -> None:
+    def show_last(self, view: PatchView, verdict: str, save_state: str, blind: bool, *, reveal: bool = True) -> None:
+        """`reveal`: show the verifier's verdict (only once your verdict is committed, or already revealed)."""
         parts: list[Part] = [(sanitize_line(view.instance_id), "bold"), "\n"]
         parts += [("You ", "dim"), (verdict.upper(), "bold"), (" · Verifier ", "dim")]
+        if not reveal:
+            parts += [("hidden", "italic"), "\n", _save_state(save_state)]
+            self.show_parts(*parts)
+            return
         parts.append((view.verifier_verdict.upper(), VERDICT_STYLES.get(view.verifier_verdict, "bold")))
         parts += ["\n", (view.pseudonym if blind else sanitize_line(view.model), "dim"), " "]
         agreement = _agreement(verdict, view.verifier_verdict)
         if agreement:
             parts += [agreement, " "]
-        parts.append((save_state, "$success" if save_state.startswith("saved") else "$warning"))
+        parts.append(_save_state(save_state))
         self.show_parts(*parts)
 
 
