@@ -28,7 +28,13 @@ class VerdictSaved(Message):
     """A verdict is committed to the database (only now may the screen say "saved")."""
 
     def __init__(
-        self, saved: SavedVerdict, view: PatchView, revealed_at: Any, note: str, tags: tuple[str, ...]
+        self,
+        saved: SavedVerdict,
+        view: PatchView,
+        revealed_at: Any,
+        note: str,
+        tags: tuple[str, ...],
+        propagated: tuple[int, ...] = (),
     ) -> None:
         super().__init__()
         self.saved = saved
@@ -36,6 +42,7 @@ class VerdictSaved(Message):
         self.revealed_at = revealed_at
         self.note = note
         self.tags = tags
+        self.propagated = propagated  # identical patches of the session the same commit gave a copy of it
 
 
 class VerdictNotSaved(Message):

@@ -82,3 +82,26 @@ async def test_adjudication_screen_settles_disagreements(tmp_path: Path) -> None
     with engine.connect() as conn:
         sources = conn.execute(select(Verdict.__table__.c.source).where(Verdict.__table__.c.source == "adjudication"))
         assert len(sources.all()) == 1
+
+
+async def test_live_stats_count_the_propagated_copies(tmp_path: Path) -> None:
+    """Grading one of two identical sampled patches grades both (grade once): the live panel counts both."""
+    from grader.core.stats import LiveStats
+    from grader.core.stats_data import load_stat_records
+
+    engine = review_store(tmp_path / "g.db")
+    create_session(engine, "audit-3", SampleSpec(size=4, seed=7, overlap=1, reviewers=("ana",)), created_by="lead")
+    info = get_session(engine, "audit-3")
+    app = GraderApp(engine, reviewer="ana", session=info)
+    async with app.run_test(size=(110, 32)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        for verdict in ("p", "f", "p"):
+            await pilot.press(verdict)
+            await wait_until(pilot, lambda: screen._pending_saves == 0 and not screen._waiting_for_claim)
+            await settle(pilot)
+        fresh = LiveStats(load_stat_records(engine, session_id=info.id)).summary()
+        assert fresh["n"] == 4  # three graded by hand, one propagated copy
+        assert screen._live is not None and screen._live.summary() == fresh
+        assert "n=4" in screen_text(app)

@@ -187,7 +187,7 @@ class ReviewScreen(ReviewWorkers, Screen[None]):
             self.view = updated
             self._render_side()
         self._render_topbar()
-        self.update_stats_worker(view.patch_id, saved.verdict, message.tags)
+        self.update_stats_worker(view.patch_id, saved.verdict, message.tags, message.propagated)
         if self._quit_when_saved and self._pending_saves == 0:
             self.app.exit()
 

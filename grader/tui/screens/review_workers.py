@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from textual import work
 from textual.message import Message
 
-from grader.core.assignment import claim_next, renew_claim, submit_session_verdict
+from grader.core.assignment import PROPAGATED_SOURCE, claim_next, renew_claim, submit_session_verdict
 from grader.core.models import RETRACTED
 from grader.core.review import PatchView, QueueFilter, ReviewQueue, load_patch_view, load_queue, pseudonyms
 from grader.core.sessions import SessionInfo
@@ -89,9 +89,11 @@ class ReviewWorkers:
             "seconds_spent": seconds,
             "revealed_before": revealed_before,
         }
+        propagated: tuple[int, ...] = ()
         try:
             if self.session is not None:
-                saved = submit_session_verdict(self.engine, session_id=self.session.id, **given).saved  # type: ignore[arg-type]
+                submitted = submit_session_verdict(self.engine, session_id=self.session.id, **given)  # type: ignore[arg-type]
+                saved, propagated = submitted.saved, submitted.propagated
             else:
                 saved = record_verdict(self.engine, **given)
         except Exception as exc:
@@ -107,7 +109,7 @@ class ReviewWorkers:
             except Exception as exc:
                 what = f"recording the reveal on {view.instance_id} (the verdict is saved)"
                 self.post_message(StoreFailed(what, exc))
-        self.post_message(VerdictSaved(saved, view, revealed_at, note, tags))
+        self.post_message(VerdictSaved(saved, view, revealed_at, note, tags, propagated))
         if self.session is not None and verdict != RETRACTED:
             self.claim_next_worker()
 
@@ -160,14 +162,25 @@ class ReviewWorkers:
             self.post_message(StoreFailed("hashing patches for the identical-patch counts", exc))
 
     @work(thread=True, group="stats-update")
-    def update_stats_worker(self, patch_id: int, verdict: str, tags: tuple[str, ...]) -> None:
+    def update_stats_worker(
+        self, patch_id: int, verdict: str, tags: tuple[str, ...], propagated: tuple[int, ...] = ()
+    ) -> None:
+        """Apply a saved verdict to the live figures, and its propagated copies (grade once) with it."""
+        session_id = self.session.id if self.session is not None else None
         with self._live_lock:
             if self._live is None:
                 return
             try:
-                overall = self._live.apply_verdict(patch_id, self.reviewer, verdict, tags=tags)
+                overall = self._live.apply_verdict(patch_id, self.reviewer, verdict, session_id=session_id, tags=tags)
             except KeyError:
                 return  # a patch outside the loaded set
+            for sibling in propagated:
+                try:
+                    overall = self._live.apply_verdict(
+                        sibling, self.reviewer, verdict, source=PROPAGATED_SOURCE, session_id=session_id, tags=tags
+                    )
+                except KeyError:
+                    continue
             self.post_message(
                 StatsUpdated(overall, {m: self._live.summary(m) for m in self._live.largest_models(STATS_PANEL_MODELS)})
             )
