@@ -7,17 +7,31 @@ hunks they need. While the index is still scanning, the rows past its end are es
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from grader.core.diff import Block, FileEntry, HunkEntry, PatchIndex, ProseEntry
 
 # A row is a tuple whose first item says what it is:
-#   ("notice", text) ("prose", raw_line) ("file", FileEntry) ("hunk", HunkEntry)
+#   ("notice", text)                                    the caller's notices, then the index's (raw text)
+#   ("prose", raw_line) ("file", FileEntry) ("hunk", HunkEntry)
 #   ("line", HunkEntry, body_index)                     unified diff line
 #   ("same", HunkEntry, old_index, new_index)           whitespace-only change, shown once
 #   ("pair", HunkEntry, left_index, right_index)        side by side; -1 for an empty side
 #   ("pending",)                                        not indexed yet
 Row = tuple
+
+EMPTY_PATCH = "empty patch: nothing to show"
+NULL_PATCH = "no patch (null): nothing to show"
+
+
+def caller_notices(text: str | None, notices: Sequence[str] | None) -> list[str]:
+    """The notices to draw above a patch: the caller's, or when there are none and the patch is empty (or None,
+    a null patch), a plain line saying so, so that a pane is never blank without a reason."""
+    shown = list(notices or [])
+    if not shown and not text:
+        shown.append(NULL_PATCH if text is None else EMPTY_PATCH)
+    return shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,14 +93,17 @@ def hunk_rows(hunk: HunkEntry, side_by_side: bool, ignore_whitespace: bool) -> l
 class DiffLayout:
     """Maps a row number to what it shows, for one patch index and one set of options."""
 
-    def __init__(self, index: PatchIndex, options: LayoutOptions | None = None) -> None:
+    def __init__(self, index: PatchIndex, options: LayoutOptions | None = None, notices: Sequence[str] = ()) -> None:
+        """`notices`: the caller's lines about the patch (its kind, where it came from), drawn first; they may
+        hold patch-derived text, which the renderer makes inert like any other."""
         self.index = index
         self.options = options or LayoutOptions()
+        self.notices = list(notices)
         self._starts: list[int] = []  # first row of each settled block (after the notices)
         self._settled = 0  # blocks whose row count is final
         self._settled_rows = 0
         self._hunk_rows: dict[int, list[Row]] = {}
-        self._notices = len(index.notices) if index.done else 0
+        self._notices = len(self.notices) + (len(index.notices) if index.done else 0)
         self._needs_rows = self.options.side_by_side or self.options.ignore_whitespace
 
     @property
@@ -127,7 +144,7 @@ class DiffLayout:
             self._settled_rows += self._block_rows(block)
             self._settled += 1
         if index.done:
-            self._notices = len(index.notices)
+            self._notices = len(self.notices) + len(index.notices)
         return before != (self._settled, self._notices) or not index.done
 
     def _open_block_rows(self) -> int:
@@ -157,7 +174,8 @@ class DiffLayout:
 
     def row(self, y: int) -> Row:
         if y < self._notices:
-            return ("notice", self.index.notices[y])
+            own = len(self.notices)
+            return ("notice", self.notices[y] if y < own else self.index.notices[y - own])
         y -= self._notices
         if y >= self._settled_rows:
             open_rows = self._open_block_rows()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from rich.color import ColorSystem
 from rich.segment import Segment
 
 from grader.core.diff import parse_patch
-from grader.core.diff_layout import DiffLayout, LayoutOptions
+from grader.core.diff_layout import DiffLayout, LayoutOptions, caller_notices
 from grader.core.diff_render import DiffPalette, DiffRenderer, RenderedLine, RenderedPair
 
 
@@ -24,14 +24,12 @@ def _line_text(rendered: RenderedLine | RenderedPair) -> list[Segment]:
     return [*rendered.prefix, *rendered.code]
 
 
-def render_lines(text: str, *, color: bool, notices: list[str] | None = None) -> Iterator[str]:
-    """Each row of the unified rendering as one output line (without its newline)."""
-    layout = DiffLayout(parse_patch(text), LayoutOptions())
+def render_lines(text: str | None, *, color: bool, notices: Sequence[str] | None = None) -> Iterator[str]:
+    """Each row of the unified rendering as one output line (without its newline): the notices first, as the
+    diff view draws them (None is a null patch; an empty one with no notice says so)."""
+    layout = DiffLayout(parse_patch(text or ""), LayoutOptions(), caller_notices(text, notices))
     layout.sync()
     renderer = DiffRenderer(layout, DiffPalette.build())
-    palette = renderer.palette
-    for notice in notices or []:
-        yield _emit([Segment("⚠ " + notice, palette.notice)], color)
     for y in range(layout.row_count):
         yield _emit(_line_text(renderer.render(layout.row(y))), color)
 
@@ -50,6 +48,6 @@ def _emit(segments: list[Segment], color: bool) -> str:
     return "".join(out)
 
 
-def render_patch_text(text: str, *, color: bool, notices: list[str] | None = None) -> str:
+def render_patch_text(text: str | None, *, color: bool, notices: Sequence[str] | None = None) -> str:
     """The whole patch as text for a terminal or a pipe."""
     return "".join(line + "\n" for line in render_lines(text, color=color, notices=notices))

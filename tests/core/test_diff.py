@@ -103,6 +103,18 @@ def test_no_diff_at_all() -> None:
     assert "Sorry." in render_patch_text("I could not find the bug.\nSorry.", color=False)
 
 
+def test_notices_come_first_inert_and_an_empty_patch_says_so() -> None:
+    assert render_patch_text("", color=False) == "⚠ empty patch: nothing to show\n"
+    assert render_patch_text(None, color=False) == "⚠ no patch (null): nothing to show\n"
+    assert render_patch_text("", color=False, notices=["this patch is empty"]) == "⚠ this patch is empty\n"
+    plain = render_patch_text("--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n", color=False, notices=["from \x1b[31mprose"])
+    assert [line.rstrip() for line in plain.splitlines()[:2]] == ["⚠ from ␛[31mprose", "▾ x  modified  +1 −1"]
+    layout = DiffLayout(parse_patch("not a diff"), notices=["mine"])
+    layout.sync()
+    assert [layout.row(y) for y in range(layout.notice_rows)][:1] == [("notice", "mine")]
+    assert layout.row(layout.notice_rows) == ("prose", 0)
+
+
 def test_orphan_and_loose_hunks_and_miscounted_hunks() -> None:
     text = "@@ ... @@\n-a\n+b\n@@ -1,1 +1,1 @@\n-x\n+y\n+z\n"
     index = parse_patch(text)

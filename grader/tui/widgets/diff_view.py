@@ -23,7 +23,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from grader.core.diff import FileEntry, HunkEntry, PatchIndex
-from grader.core.diff_layout import DiffLayout, LayoutOptions, Row
+from grader.core.diff_layout import DiffLayout, LayoutOptions, Row, caller_notices
 from grader.core.diff_render import DiffPalette, DiffRenderer, RenderedLine, RenderedPair
 from grader.core.highlight import HunkHighlighter, warm_up
 from grader.core.sanitize import MAX_LINE_CHARS
@@ -143,15 +143,17 @@ class DiffView(DiffRowPainter, ScrollView, can_focus=True):
         self._finish_index()
         return self._index.files
 
-    def show_patch(self, text: str, notices: list[str] | None = None) -> None:
-        """Show a patch (any text: a diff, prose, broken or hostile). Returns within a frame even for 50k lines:
-        only the first screenful is indexed now; the rest follows in slices after the paint."""
+    def show_patch(self, text: str | None, notices: Sequence[str] | None = None) -> None:
+        """Show a patch (any text: a diff, prose, broken or hostile; None for a null patch) under `notices`, lines
+        about it drawn first (inert, like the patch). Text with no diff in it is shown as plain text; an empty or
+        null patch with no notice gets a line saying so. Returns within a frame even for 50k lines: only the first
+        screenful is indexed now; the rest follows in slices after the paint."""
         self._highlighter.clear()
         self._clear_caches()
         self.set_timer(RELEASE_DELAY, self._index.release)  # freeing a big patch takes ms: after the paint
-        self._index = PatchIndex(text)
+        self._index = PatchIndex(text or "")
         self._index.advance(max(FIRST_SCREEN_LINES, self.size.height * 3))
-        self._notices = list(notices or [])
+        self._notices = caller_notices(text, notices)
         self._options = LayoutOptions(self._options.side_by_side, self._options.ignore_whitespace, frozenset())
         self._highlighter.clear()
         self._rebuild(keep_row=None)
@@ -219,7 +221,7 @@ class DiffView(DiffRowPainter, ScrollView, can_focus=True):
         anchor_file = self._layout.file_at(keep_row) if keep_row is not None else None
         if self._options.side_by_side or self._options.ignore_whitespace or self._wrap:
             self._index.finish()
-        self._layout = DiffLayout(self._index, self._options)
+        self._layout = DiffLayout(self._index, self._options, self._notices)
         self._layout.sync()
         self._renderer = DiffRenderer(self._layout, self._palette, self._highlighter)
         self._clear_caches()
