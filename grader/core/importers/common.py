@@ -68,9 +68,9 @@ class ImportReport:
     def summary(self) -> str:
         if self.total_added:
             parts = [f"{n} {table}" for table, n in self.added.items() if n]
+            head = "added " + ", ".join(parts) if parts else ""
             if self.updated:
-                parts.append(f"{self.updated} updated")
-            head = "added " + ", ".join(parts)
+                head += f", {self.updated} updated" if parts else f"{self.updated} updated"
         elif self.skipped:
             # Not "everything is already there": the skipped rows are not.
             head = f"nothing added: {len(self.skipped)} bad row(s) skipped"
