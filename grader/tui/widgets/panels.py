@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.text import Text
 from textual.content import Content
@@ -33,18 +34,42 @@ def inert(text: str) -> str:
 class ContentPanel(Static):
     """A Static that repaints only when what it shows changed."""
 
+    # A panel with a fixed height repaints without a layout pass over the whole screen.
+    FIXED_HEIGHT = True
+    # A panel that fits its lines (height: auto, text-wrap: nowrap: one line per "\n") needs a layout pass
+    # only when its number of lines changes.
+    FITS_LINES = False
+
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._shown: tuple[Part, ...] | None = None
-
-    # A panel with a fixed height repaints without a layout pass over the whole screen.
-    FIXED_HEIGHT = True
+        self._line_count = 0
 
     def show_parts(self, *parts: Part) -> None:
         if parts == self._shown:
             return
         self._shown = parts
-        self.update(Content.assemble(*parts), layout=not self.FIXED_HEIGHT)
+        content = Content.assemble(*parts)
+        line_count = content.plain.count("\n") + 1
+        layout = line_count != self._line_count if self.FITS_LINES else not self.FIXED_HEIGHT
+        self.update(content, layout=layout)
+        self._line_count = line_count
+
+    def room(self) -> int:
+        """The cells a line has (a very wide panel before the first layout: the stylesheet's ellipsis cuts)."""
+        return self.content_size.width or 1_000
+
+
+def clip(text: str, room: int, *, middle: bool = False) -> str:
+    """`text` cut to `room` cells with an ellipsis; `middle` keeps both ends (an instance id keeps its number)."""
+    if cell_len(text) <= room:
+        return text
+    if room < 2:
+        return "…"[:room]
+    if middle:
+        tail = (room - 1) // 2
+        return text[: room - 1 - tail] + "…" + text[len(text) - tail :]
+    return text[: room - 1] + "…"
 
 
 class TaskPanel(ScrollView, can_focus=True):
@@ -159,39 +184,47 @@ def _save_state(state: str) -> Part:
     return (state, "bold $error") if "NOT saved" in state else (state, "$warning")
 
 
-def _identical(view: PatchView) -> list[Part]:
+def _identical(view: PatchView) -> str:
     """How many other models submitted this same change (a count only: no names, blind or not)."""
     others = view.identical_elsewhere
-    return [(f"  +{others} identical", "$accent")] if others else []
+    return f"  +{others} identical" if others else ""
+
+
+# The side panels fit their lines (nowrap: a line too long ends in an ellipsis, never pushes the next one out
+# of sight), at least as tall as their usual content so the panels below do not jump from patch to patch.
+SIDE_PANEL_CSS = "height: auto; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis;"
 
 
 class VerifierPanel(ContentPanel):
     """The verifier's verdict, hidden in blind mode until the reviewer has committed theirs."""
 
-    DEFAULT_CSS = """
-    VerifierPanel { border: round $primary-darken-1; padding: 0 1; height: 6; }
+    DEFAULT_CSS = f"""
+    VerifierPanel {{ border: round $primary-darken-1; {SIDE_PANEL_CSS} min-height: 6; }}
     """
+
+    FITS_LINES = True
 
     def on_mount(self) -> None:
         self.border_title = "Verifier"
 
+    def _name_line(self, name: str, view: PatchView) -> list[Part]:
+        """The model's name (or pseudonym) cut to leave room for the identical-patch count after it."""
+        identical = _identical(view)
+        parts: list[Part] = [(clip(name, self.room() - cell_len(identical)), "bold")]
+        return [*parts, (identical, "$accent")] if identical else parts
+
     def show_hidden(self, view: PatchView) -> None:
-        self.show_parts(
-            (view.pseudonym, "bold"),
-            *_identical(view),
-            "\n",
-            ("Verifier: ", "dim"),
-            ("hidden until you commit", "italic"),
-        )
+        self.show_parts(*self._name_line(view.pseudonym, view), "\n", ("hidden until you commit", "italic"))
 
     def show_revealed(self, view: PatchView, mine: str | None, blind: bool) -> None:
-        parts: list[Part] = [(view.pseudonym if blind else sanitize_line(view.model), "bold"), "\n"]
-        parts += [
-            ("Verifier says ", "dim"),
-            (view.verifier_verdict.upper(), VERDICT_STYLES.get(view.verifier_verdict, "bold")),
-        ]
+        room = self.room()
+        says = view.verifier_verdict.upper()
+        parts: list[Part] = [(clip(view.pseudonym if blind else sanitize_line(view.model), room), "bold"), "\n"]
+        parts += [("Verifier says ", "dim"), (says, VERDICT_STYLES.get(view.verifier_verdict, "bold"))]
         if view.verifier_status:
-            parts.append((f" ({sanitize_line(view.verifier_status)})", "dim"))
+            status = f"({sanitize_line(view.verifier_status)})"
+            fits = cell_len(f"Verifier says {says} {status}") <= room
+            parts += [" " if fits else "\n", (clip(status, room), "dim")]
         if mine is not None:
             parts += ["\n", ("You said ", "dim"), (mine.upper(), "bold")]
             agreement = _agreement(mine, view.verifier_verdict)
@@ -203,61 +236,77 @@ class VerifierPanel(ContentPanel):
         if view.cost_usd is not None:
             usage.append(f"${view.cost_usd:.4f}")
         if usage:
-            parts += ["\n", (" · ".join(usage), "dim")]
+            parts += ["\n", (clip(" · ".join(usage), room), "dim")]
         self.show_parts(*parts)
 
 
 class MinePanel(ContentPanel):
     """The reviewer's own verdict, note and tags on this patch, and the save state."""
 
-    DEFAULT_CSS = """
-    MinePanel { border: round $accent-darken-1; padding: 0 1; height: 5; }
+    DEFAULT_CSS = f"""
+    MinePanel {{ border: round $accent-darken-1; {SIDE_PANEL_CSS} min-height: 5; }}
     """
+
+    FITS_LINES = True
 
     def on_mount(self) -> None:
         self.border_title = "You"
 
     def show_mine(self, verdict: str | None, note: str, tags: tuple[str, ...], save_state: str) -> None:
         # Progress lives in the top bar: this panel repaints only when your verdict on the patch changes.
-        parts: list[Part] = [("Your verdict: ", "dim")]
-        if verdict:
-            parts.append((verdict.upper(), VERDICT_STYLES.get(verdict, "bold $warning")))
-        else:
-            parts.append(("none yet", "italic"))
+        room = self.room()
+        said = verdict.upper() if verdict else "none yet"
+        parts: list[Part] = [
+            ("Your verdict: ", "dim"),
+            (said, VERDICT_STYLES.get(verdict, "bold $warning")) if verdict else (said, "italic"),
+        ]
         if save_state:
-            # A verdict that was not saved says so on a line of its own, where it cannot be missed.
-            parts += ["\n" if "NOT saved" in save_state else " ", _save_state(save_state)]
+            # The state follows the verdict when it fits; one that says NOT saved has a line of its own.
+            fits = "NOT saved" not in save_state and cell_len(f"Your verdict: {said} {save_state}") <= room
+            parts += [" " if fits else "\n", _save_state(clip(save_state, room))]
         if note:
-            parts += ["\n", ("Note: ", "dim"), sanitize_line(note.replace("\n", " "))]
+            parts += ["\n", ("Note: ", "dim"), clip(sanitize_line(note.replace("\n", " ")), room - 6)]
         if tags:
-            parts += ["\n", ("Tags: ", "dim"), ", ".join(sanitize_line(t) for t in tags)]
+            parts += ["\n", ("Tags: ", "dim"), clip(", ".join(sanitize_line(t) for t in tags), room - 6)]
         self.show_parts(*parts)
 
 
 class LastPanel(ContentPanel):
     """The reveal of the patch just committed: your verdict beside the verifier's (once the commit returned)."""
 
-    DEFAULT_CSS = """
-    LastPanel { border: round $secondary; padding: 0 1; height: 5; }
+    DEFAULT_CSS = f"""
+    LastPanel {{ border: round $secondary; {SIDE_PANEL_CSS} min-height: 5; }}
     """
+
+    FITS_LINES = True
 
     def on_mount(self) -> None:
         self.border_title = "Last"
 
     def show_last(self, view: PatchView, verdict: str, save_state: str, blind: bool, *, reveal: bool = True) -> None:
-        """`reveal`: show the verifier's verdict (only once your verdict is committed, or already revealed)."""
-        parts: list[Part] = [(sanitize_line(view.instance_id), "bold"), "\n"]
+        """`reveal`: show the verifier's verdict (only once your verdict is committed, or already revealed).
+
+        The verdicts, the agreement and the save state come first on their lines; the instance id is cut in
+        its middle and the model's name last, so neither can push them out of sight.
+        """
+        room = self.room()
+        parts: list[Part] = [(clip(sanitize_line(view.instance_id), room, middle=True), "bold"), "\n"]
         parts += [("You ", "dim"), (verdict.upper(), "bold"), (" · Verifier ", "dim")]
         if not reveal:
-            parts += [("hidden", "italic"), "\n", _save_state(save_state)]
+            parts += [("hidden", "italic"), "\n", _save_state(clip(save_state, room))]
             self.show_parts(*parts)
             return
         parts.append((view.verifier_verdict.upper(), VERDICT_STYLES.get(view.verifier_verdict, "bold")))
-        parts += ["\n", (view.pseudonym if blind else sanitize_line(view.model), "dim"), " "]
+        parts.append("\n")
         agreement = _agreement(verdict, view.verifier_verdict)
         if agreement:
             parts += [agreement, " "]
         parts.append(_save_state(save_state))
+        line_start = len(parts) - parts[::-1].index("\n")
+        used = sum(cell_len(part if isinstance(part, str) else part[0]) for part in parts[line_start:])
+        name = view.pseudonym if blind else sanitize_line(view.model)
+        if room - used > 2:
+            parts += [" ", (clip(name, room - used - 1), "dim")]
         self.show_parts(*parts)
 
 
