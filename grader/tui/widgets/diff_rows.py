@@ -8,6 +8,7 @@ from bisect import bisect_right
 from math import ceil
 from time import perf_counter
 
+from rich.cells import get_character_cell_size
 from rich.segment import Segment
 from textual.cache import LRUCache
 from textual.strip import Strip
@@ -15,7 +16,7 @@ from textual.strip import Strip
 from grader.core.diff import HunkEntry, PatchIndex
 from grader.core.diff_layout import DiffLayout, LayoutOptions, Row
 from grader.core.diff_render import DiffPalette, DiffRenderer, RenderedLine, RenderedPair
-from grader.core.sanitize import MAX_LINE_CHARS
+from grader.core.sanitize import MAX_LINE_CHARS, sanitize_line
 
 PREFETCH_DELAY = 0.012  # seconds after a paint before the neighbouring pages are rendered ahead
 # Syntax colouring is spent at most this long per paint; rows past it paint tinted but uncoloured, and are
@@ -47,11 +48,15 @@ class DiffRowPainter:
     _unsettled: set[int]
 
     # -- visual rows ------------------------------------------------------------------------------------
+    def _view_width(self) -> int:
+        """Columns rows are drawn in: the widget's width less the vertical scrollbar, which covers the rest."""
+        return self.scrollable_content_region.width
+
     def _code_width(self) -> int:
-        return max(self.size.width, 20)
+        return max(self._view_width(), 20)
 
     def _compute_wrap(self) -> None:
-        """Visual rows per layout row, estimated from line lengths (exact for ASCII without tabs)."""
+        """Visual rows per layout row, from each line's text as the renderer draws it (inert, tabs expanded)."""
         width = self._code_width()
         self._wrap_width = width
         starts: list[int] = []
@@ -66,17 +71,21 @@ class DiffRowPainter:
     def _row_height(self, row: Row, width: int) -> int:
         kind = row[0]
         if kind == "prose":
-            return _height(len(self._index.lines[row[1]]), width)
+            return _height(self._index.lines[row[1]], width)
+        if kind == "notice":
+            return _height("⚠ " + sanitize_line(row[1]), width)
         if kind == "line" or kind == "same":
             hunk: HunkEntry = row[1]
             index = row[2] if kind == "line" else row[3]
-            text = hunk.body(index).lines[index].text
-            return _height(len(text.expandtabs(4)) if "\t" in text else len(text), width - self._prefix_width(hunk))
+            return _height(hunk.body(index).lines[index].text, width - self._prefix_width(hunk))
         if kind == "pair":
             hunk = row[1]
-            half = (width - 1) // 2 - self._prefix_width(hunk, split=True)
+            prefix = self._prefix_width(hunk, split=True)
             lines = hunk.body().lines
-            return max(_height(len(lines[side].text), half) if side >= 0 else 1 for side in (row[2], row[3]))
+            left_width, right_width = _split_widths(width)
+            left = _height(lines[row[2]].text, left_width - prefix) if row[2] >= 0 else 1
+            right = _height(lines[row[3]].text, right_width - prefix) if row[3] >= 0 else 1
+            return max(left, right)
         return 1
 
     def _prefix_width(self, hunk: HunkEntry, split: bool = False) -> int:
@@ -100,14 +109,14 @@ class DiffRowPainter:
     # -- rendering --------------------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
-        width = self.size.width
+        width, height = self.scrollable_content_region.size
         visual_y = scroll_y + y
         key = (visual_y, scroll_x, width, self._generation)
         strip = self._strips.get(key)
         if strip is None:
-            strip = self._render_visual_row(visual_y, scroll_x, width)
+            strip = self._render_visual_row(visual_y, scroll_x, width, self.size.width)
             self._strips[key] = strip
-        if y == self.size.height - 1 and self._prefetched != (scroll_y, self._generation):
+        if y == height - 1 and self._prefetched != (scroll_y, self._generation):
             self._prefetched = (scroll_y, self._generation)
             self.set_timer(PREFETCH_DELAY, self._prefetch)
         return strip
@@ -115,7 +124,7 @@ class DiffRowPainter:
     def _prefetch(self) -> None:
         """Render the pages below and above the view while idle, in slices, so a page key finds them cached."""
         scroll_x, top = self.scroll_offset
-        height, width = self.size.height, self.size.width
+        width, height = self.scrollable_content_region.size
         if self._prefetched != (top, self._generation):
             return  # the view moved on; its own paint scheduled a new prefetch
         start = perf_counter()
@@ -128,7 +137,7 @@ class DiffRowPainter:
                 self.set_timer(PREFETCH_DELAY, self._prefetch)
                 return
             self._rendered_row(row_y, budgeted=False)
-            self._strips[key] = self._render_visual_row(visual_y, scroll_x, width)
+            self._strips[key] = self._render_visual_row(visual_y, scroll_x, width, self.size.width)
 
     def _rendered_row(self, row_y: int, budgeted: bool = True) -> RenderedLine | RenderedPair:
         rendered = self._rendered.get(row_y)
@@ -187,30 +196,67 @@ class DiffRowPainter:
         self._strips.clear()
         self.refresh()
 
-    def _render_visual_row(self, visual_y: int, scroll_x: int, width: int) -> Strip:
+    def _render_visual_row(self, visual_y: int, scroll_x: int, width: int, paint_width: int) -> Strip:
+        """One visual row laid out in `width` cells (what the scrollbar leaves), its tint carried on to
+        `paint_width` so the scrollbar's gutter matches the row when no scrollbar is drawn there."""
         row_y, part = self._layout_row_of(visual_y)
         if row_y >= self._layout.row_count:
-            return Strip.blank(width, self._palette.text)
+            return Strip.blank(paint_width, self._palette.text)
         rendered = self._rendered_row(row_y)
         if isinstance(rendered, RenderedPair):
-            left_width = (width - 1) // 2
-            right_width = width - 1 - left_width
+            left_width, right_width = _split_widths(width)
             left = _fit(rendered.left, 0, left_width, part, self._wrap)
             right = _fit(rendered.right, 0, right_width, part, self._wrap)
-            return Strip.join([left, Strip([Segment("│", self._palette.gutter)], 1), right])
-        return _fit(rendered, 0 if self._wrap else scroll_x, width, part, self._wrap)
+            strip = Strip.join([left, Strip([Segment("│", self._palette.gutter)], 1), right])
+            return strip.extend_cell_length(paint_width, rendered.right.fill)
+        strip = _fit(rendered, 0 if self._wrap else scroll_x, width, part, self._wrap)
+        return strip.extend_cell_length(paint_width, rendered.fill)
 
 
-def _height(length: int, width: int) -> int:
-    return max(1, ceil(min(length, MAX_LINE_CHARS + 30) / max(width, 1)))
+def _split_widths(width: int) -> tuple[int, int]:
+    """Widths of the two columns of the side-by-side view, either side of a one-cell rule."""
+    left = (width - 1) // 2
+    return left, width - 1 - left
+
+
+def _height(text: str, width: int) -> int:
+    """Visual rows a raw line takes when its inert rendering is wrapped at `width` cells."""
+    if len(text) <= MAX_LINE_CHARS and text.isascii() and text.isprintable():  # one cell per character, as is
+        return max(1, ceil(len(text) / max(width, 1)))
+    return len(wrap_starts(sanitize_line(text), width))
+
+
+def wrap_starts(text: str, width: int) -> list[int]:
+    """The cell where each wrapped piece of `text` (already inert) starts: pieces of at most `width` cells, and a
+    wide character (CJK, emoji) is never cut in two, which would drop it from both pieces."""
+    width = max(width, 1)
+    if text.isascii():
+        return list(range(0, len(text), width)) or [0]
+    starts = [0]
+    column = piece = 0
+    for char in text:
+        size = get_character_cell_size(char)
+        if piece + size > width and piece:
+            starts.append(column)
+            piece = 0
+        column += size
+        piece += size
+    return starts
 
 
 def _fit(rendered: RenderedLine, scroll_x: int, width: int, part: int, wrap: bool) -> Strip:
     """One visual row of a rendered line: prefix kept, code cropped (or the `part`-th wrapped piece)."""
     code_width = max(width - rendered.prefix_width, 1)
     code = Strip(rendered.code)
+    end = None
     if wrap:
-        start = part * code_width
+        text = "".join(segment.text for segment in rendered.code)
+        if text.isascii():
+            start = part * code_width
+        else:
+            starts = wrap_starts(text, code_width)
+            start = starts[part] if part < len(starts) else code.cell_length
+            end = starts[part + 1] if part + 1 < len(starts) else None
         prefix = (
             Strip(rendered.prefix, rendered.prefix_width)
             if part == 0
@@ -219,5 +265,5 @@ def _fit(rendered: RenderedLine, scroll_x: int, width: int, part: int, wrap: boo
     else:
         start = scroll_x
         prefix = Strip(rendered.prefix, rendered.prefix_width)
-    body = code.crop_extend(start, start + code_width, rendered.fill)
+    body = code.crop_extend(start, start + code_width if end is None else end, rendered.fill)
     return Strip.join([prefix, body]).crop_extend(0, width, rendered.fill)
