@@ -10,6 +10,7 @@ import typer
 from sqlalchemy import Engine
 
 from grader.cli.app import DbOption, JsonOption, app, fail, open_engine, os_error_reason
+from grader.cli.data_commands import SkipBad
 from grader.cli.review_commands import reviewer_name
 
 gold_app = typer.Typer(help="Gold items: patches a lead marked pass or fail, to measure reviewers' accuracy.")
@@ -69,16 +70,17 @@ def add_command(
 def import_command(
     path: Annotated[Path, typer.Argument(help="CSV with columns task_id, model, answer [, benchmark, note].")],
     by: ByOption = None,
+    skip_bad: SkipBad = False,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Mark every row's patch gold, all or nothing; a bad row is named by file and line."""
+    """Mark every row's patch gold, all or nothing; a bad row is named by file and line (--skip-bad: listed)."""
     from grader.core.gold import import_gold
     from grader.core.importers.common import BadInput
 
     engine = open_engine(db)
     try:
-        report = import_gold(path, engine, marked_by=reviewer_name(by))
+        report = import_gold(path, engine, marked_by=reviewer_name(by), skip_bad=skip_bad)
     except BadInput as exc:
         fail(f"{exc} (nothing was imported)")
     except OSError as exc:

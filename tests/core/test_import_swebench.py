@@ -238,11 +238,6 @@ def test_per_instance_report_flags_must_be_booleans(tmp_path: Path) -> None:
         parse_results(path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="parse_submission (swebench.py, not changed here) reads an id missing from a per-instance report as a fail; "
-    "it should be unknown, as for a run report: add 'per_instance' to the formats whose unlisted ids are absent",
-)
 def test_an_id_missing_from_a_per_instance_report_is_unknown(engine: Engine, tmp_path: Path) -> None:
     preds = tmp_path / "preds.jsonl"
     preds.write_text(
@@ -256,3 +251,13 @@ def test_an_id_missing_from_a_per_instance_report_is_unknown(engine: Engine, tmp
     import_swebench(engine, preds, results=report, model="m")
     verdicts = {k[2]: (v["verifier_status"], v["verifier_verdict"]) for k, v in _patches(engine).items()}
     assert verdicts == {"acme__calc-1": ("resolved", "pass"), "acme__calc-2": ("absent", "unknown")}
+
+
+def test_a_file_with_skipped_rows_is_read_again_and_its_bad_rows_reported_again(engine: Engine, data_dir: Path) -> None:
+    first = import_swebench(engine, data_dir / "bad_preds.jsonl", model="m", skip_bad=True)
+    assert first.skipped and first.added.get("patches", 0) > 0
+    with pytest.raises(BadInput) as caught:  # not "nothing new": the file was not recorded as imported
+        import_swebench(engine, data_dir / "bad_preds.jsonl", model="m")
+    assert caught.value.line == first.skipped[0].line
+    again = import_swebench(engine, data_dir / "bad_preds.jsonl", model="m", skip_bad=True)
+    assert again.total_added == 0 and len(again.skipped) == len(first.skipped)

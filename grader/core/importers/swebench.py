@@ -208,8 +208,10 @@ def parse_submission(
         source=str(predictions),
         meta=meta,
     )
-    # Absent from a run report: not run; absent from an experiments results.json: not resolved.
-    unlisted = Outcome("absent", "unknown") if results_format in (None, "run_report") else Outcome("unresolved", "fail")
+    # Absent from a run report or a per-instance report: not run; absent from an experiments results.json
+    # (which lists what was resolved): not resolved.
+    unknown = results_format in (None, "run_report", "per_instance")
+    unlisted = Outcome("absent", "unknown") if unknown else Outcome("unresolved", "fail")
     for iid, row in by_id.items():
         outcome = outcomes.get(iid, unlisted)
         text = classify_patch(row.raw_patch)
@@ -347,7 +349,8 @@ def import_swebench(
             errors.report.skipped.extend(skipped)
             task_ids = _ensure_tasks(conn, sub, task_cache, report)
             added = _insert_submission(conn, sub, task_ids, report)
-            record_import(conn, KIND, sub.fingerprint, sub.source, added)
+            if not skipped:  # a file with bad rows is read again next time, and its bad rows reported again
+                record_import(conn, KIND, sub.fingerprint, sub.source, added)
             if progress:
                 progress(1, len(plans) - len(report.already_imported))
     return report
