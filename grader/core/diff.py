@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from rich.cells import cell_len
 from unidiff.constants import RE_HUNK_HEADER
 
 from grader.core.diff_entries import (
@@ -24,7 +25,7 @@ from grader.core.diff_entries import (
     ProseEntry,
     file_info,
 )
-from grader.core.sanitize import has_surrogates
+from grader.core.sanitize import TAB_SIZE, has_surrogates
 
 __all__ = [
     "BODY_CHUNK_LINES",
@@ -73,7 +74,7 @@ class PatchIndex:
         self.blocks: list[Block] = []
         self.files: list[FileEntry] = []
         self.notices: list[str] = []
-        self.max_line_length = 0
+        self.max_line_width = 0  # cells of the widest line as drawn, or a little more: for sideways scrolling
         self.done = not text
         self._text_pos = 0
         self._next = 0  # next line to scan
@@ -105,7 +106,7 @@ class PatchIndex:
         if piece.endswith("\n"):
             new_lines.pop()
         self.lines.extend(new_lines)
-        self.max_line_length = max(self.max_line_length, max(map(len, new_lines), default=0))
+        self.max_line_width = max(self.max_line_width, _widest(piece, new_lines))
         self._text_pos = stop
         return True
 
@@ -299,6 +300,19 @@ class PatchIndex:
             self._prose = ProseEntry(i)
             self.blocks.append(self._prose)
         self._state = _OUT
+
+
+def _widest(piece: str, lines: list[str]) -> int:
+    """An upper bound on the cells the widest of `lines` (split from `piece`) takes on screen: a tab may take
+    TAB_SIZE cells and a wide character two, so counting characters alone would leave line ends out of reach."""
+    widest = max(map(len, lines), default=0)
+    if "\t" in piece:
+        tabbed = (len(line) + (TAB_SIZE - 1) * line.count("\t") for line in lines if "\t" in line)
+        widest = max(widest, max(tabbed, default=0))
+    if not piece.isascii():
+        wide = (cell_len(line) + (TAB_SIZE - 1) * line.count("\t") for line in lines if not line.isascii())
+        widest = max(widest, max(wide, default=0))
+    return widest
 
 
 def parse_patch(text: str) -> PatchIndex:

@@ -82,7 +82,7 @@ class DiffRowPainter:
             hunk = row[1]
             prefix = self._prefix_width(hunk, split=True)
             lines = hunk.body().lines
-            left_width, right_width = _split_widths(width)
+            left_width, right_width = split_widths(width)
             left = _height(lines[row[2]].text, left_width - prefix) if row[2] >= 0 else 1
             right = _height(lines[row[3]].text, right_width - prefix) if row[3] >= 0 else 1
             return max(left, right)
@@ -204,16 +204,17 @@ class DiffRowPainter:
             return Strip.blank(paint_width, self._palette.text)
         rendered = self._rendered_row(row_y)
         if isinstance(rendered, RenderedPair):
-            left_width, right_width = _split_widths(width)
-            left = _fit(rendered.left, 0, left_width, part, self._wrap)
-            right = _fit(rendered.right, 0, right_width, part, self._wrap)
+            left_width, right_width = split_widths(width)
+            code_x = 0 if self._wrap else scroll_x  # both columns scroll sideways together
+            left = _fit(rendered.left, code_x, left_width, part, self._wrap)
+            right = _fit(rendered.right, code_x, right_width, part, self._wrap)
             strip = Strip.join([left, Strip([Segment("│", self._palette.gutter)], 1), right])
             return strip.extend_cell_length(paint_width, rendered.right.fill)
         strip = _fit(rendered, 0 if self._wrap else scroll_x, width, part, self._wrap)
         return strip.extend_cell_length(paint_width, rendered.fill)
 
 
-def _split_widths(width: int) -> tuple[int, int]:
+def split_widths(width: int) -> tuple[int, int]:
     """Widths of the two columns of the side-by-side view, either side of a one-cell rule."""
     left = (width - 1) // 2
     return left, width - 1 - left

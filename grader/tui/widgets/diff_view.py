@@ -28,12 +28,13 @@ from grader.core.diff_render import DiffPalette, DiffRenderer, RenderedLine, Ren
 from grader.core.highlight import HunkHighlighter, warm_up
 from grader.core.sanitize import MAX_LINE_CHARS
 from grader.tui.paint import paint_now
-from grader.tui.widgets.diff_rows import COLOUR_BUDGET, DiffRowPainter
+from grader.tui.widgets.diff_rows import COLOUR_BUDGET, DiffRowPainter, split_widths
 
 FIRST_SCREEN_LINES = 400  # lines indexed before the first paint
 INDEX_SLICE_LINES = 6000  # lines indexed per event-loop slice afterwards
 INDEX_SLICE_DELAY = 0.01  # seconds between slices, so key presses and paints go first
 RELEASE_DELAY = 0.2  # seconds before the previous patch's index is torn down
+SPLIT_PREFIX_CELLS = 6  # the narrowest prefix of a side-by-side column: a 3-digit number, its marker, spaces
 
 
 class DiffView(DiffRowPainter, ScrollView, can_focus=True):
@@ -248,9 +249,12 @@ class DiffView(DiffRowPainter, ScrollView, can_focus=True):
             height = self._wrap_starts[-1] if self._wrap_starts else self._layout.row_count
             self.virtual_size = Size(self._code_width(), height)
         elif self._options.side_by_side:
-            self.virtual_size = Size(self._code_width(), self._layout.row_count)
+            # Both columns scroll together, far enough for the widest line to end inside the narrower column.
+            column_code = split_widths(self._view_width())[0] - SPLIT_PREFIX_CELLS
+            overflow = max(min(self._index.max_line_width, MAX_LINE_CHARS + 40) + 8 - column_code, 0)
+            self.virtual_size = Size(self._code_width() + overflow, self._layout.row_count)
         else:
-            width = min(self._index.max_line_length, MAX_LINE_CHARS + 40) + 16
+            width = min(self._index.max_line_width, MAX_LINE_CHARS + 40) + 16
             self.virtual_size = Size(max(width, self._code_width()), self._layout.row_count)
 
     def on_resize(self) -> None:
