@@ -1,7 +1,7 @@
 """Every review command declared once: its key, footer label and help/palette text.
 
 The review screen's bindings, the footer, the help screen and the command palette are all built from
-`REVIEW_COMMANDS`, so a key cannot be documented in one place and different in another.
+`REVIEW_COMMANDS` and `DIFF_COMMANDS`, so a key cannot be documented in one place and different in another.
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from textual.binding import Binding
+
+from grader.tui.widgets.diff_view import DiffView
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +39,15 @@ REVIEW_COMMANDS: tuple[Command, ...] = (
     Command("toggle_reference", "r", "r", "Ref fix", "Show or hide the reference fix", "Task"),
     Command("toggle_tests", "e", "e", "Tests", "Show or hide the test patch", "Task", footer=False),
     Command("toggle_stats", "s", "s", "Stats", "Show or hide the live statistics", "View", footer=False),
+    Command(
+        "app.focus_next",
+        "tab",
+        "Tab",
+        "Focus",
+        "Move the focus to the next pane, marked by a bar (Shift+Tab: back); the arrows scroll it",
+        "View",
+        footer=False,
+    ),
     Command("help", "question_mark", "?", "Help", "Show every key", "View"),
     Command("quit", "q", "q", "Quit", "Quit (waits for verdicts still being saved)", "View"),
 )
@@ -52,3 +63,39 @@ def bindings(commands: tuple[Command, ...] = REVIEW_COMMANDS) -> list[Binding]:
 def key_of(action: str, commands: tuple[Command, ...] = REVIEW_COMMANDS) -> str:
     """How the key of a command reads, e.g. "p" for "verdict('pass')"."""
     return next(c.key_display for c in commands if c.action == action)
+
+
+# The diff view declares these keys; the review screen binds them too and hands them to the diff, so they work
+# wherever the focus is (on the task, on the side panels) and from the command palette.
+DIFF_HELP = {
+    "next_hunk": "Go to the next hunk of the diff",
+    "previous_hunk": "Go to the previous hunk of the diff",
+    "next_file": "Go to the next file of the diff",
+    "previous_file": "Go to the previous file of the diff",
+    "toggle_collapse": "Fold or unfold the diff's file at the top of the view",
+    "toggle_side_by_side": "Show the diff split (side by side) or unified",
+    "toggle_wrap": "Wrap the diff's long lines, or not",
+    "toggle_ignore_whitespace": "Ignore whitespace changes in the diff, or not",
+    "show_file_list": "List the diff's files and jump to one",
+}
+KEY_DISPLAYS = {"right_square_bracket": "]", "left_square_bracket": "["}
+
+
+def diff_commands() -> tuple[Command, ...]:
+    """The diff view's commands as review commands: the action `diff('toggle_wrap')` runs the diff's own."""
+    return tuple(
+        Command(
+            f"diff('{binding.action}')",
+            binding.key,
+            binding.key_display or KEY_DISPLAYS.get(binding.key, binding.key),
+            binding.description,
+            DIFF_HELP[binding.action],
+            "Diff",
+            footer=False,
+        )
+        for binding in DiffView.BINDINGS
+        if isinstance(binding, Binding) and binding.action in DIFF_HELP
+    )
+
+
+DIFF_COMMANDS = diff_commands()

@@ -15,10 +15,11 @@ from dataclasses import replace
 from sqlalchemy import Engine
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Rule, Static
 
 from grader.core.models import RETRACTED
 from grader.core.review import (
@@ -30,7 +31,7 @@ from grader.core.review import (
 from grader.core.sanitize import sanitize_line
 from grader.core.sessions import SessionInfo
 from grader.core.stats import LiveStats
-from grader.tui.commands import bindings, key_of
+from grader.tui.commands import DIFF_COMMANDS, REVIEW_COMMANDS, bindings, key_of
 from grader.tui.messages import (
     PatchLoaded,
     QueueLoaded,
@@ -63,7 +64,7 @@ KIND_NOTICES = {
 class ReviewScreen(ReviewWorkers, Screen[None]):
     """Grade patches one key at a time, blind to the model and the verifier until each verdict is committed."""
 
-    BINDINGS = bindings()
+    BINDINGS = bindings(REVIEW_COMMANDS + DIFF_COMMANDS)
 
     def __init__(
         self,
@@ -115,6 +116,7 @@ class ReviewScreen(ReviewWorkers, Screen[None]):
             with Vertical(id="left"):
                 yield TaskPanel(id="task")
                 yield ReviewDiffView(id="task-diff", classes="hidden", colour_budget=self.colour_budget)
+                yield Rule(id="pane-rule")  # under the task (or the task's diff), not under the focus bar
                 yield ReviewDiffView(id="diff", colour_budget=self.colour_budget)
             with VerticalScroll(id="side"):
                 yield VerifierPanel(id="verifier")
@@ -502,11 +504,21 @@ class ReviewScreen(ReviewWorkers, Screen[None]):
     def action_toggle_tests(self) -> None:
         self._toggle_task_diff("tests")
 
+    def action_diff(self, action: str) -> None:
+        """A diff key pressed with the focus elsewhere (the task, the side panels), or a diff command from the
+        palette: the focused diff view runs it, else the patch's."""
+        focused = self.focused
+        target = focused if isinstance(focused, DiffView) else self.query_one("#diff", DiffView)
+        getattr(target, f"action_{action}")()
+
     def action_toggle_stats(self) -> None:
         self.query_one(StatsPanel).toggle_class("hidden")
 
     def action_help(self) -> None:
-        diff_keys = [(b.key_display or b.key, b.description) for b in DiffView.BINDINGS if hasattr(b, "key")]
+        forwarded = {c.key for c in DIFF_COMMANDS}
+        scrolling = [b for b in DiffView.BINDINGS if isinstance(b, Binding) and b.key not in forwarded]
+        diff_keys = [(c.key_display, c.description) for c in DIFF_COMMANDS]
+        diff_keys += [(b.key_display or b.key, b.description) for b in scrolling]
         self.app.push_screen(HelpScreen(diff_keys))
 
     def action_quit(self) -> None:
