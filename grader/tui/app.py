@@ -13,7 +13,7 @@ from textual.screen import Screen
 
 from grader.core.review import QueueFilter, rubric_tags
 from grader.core.sessions import SessionInfo
-from grader.tui.commands import REVIEW_COMMANDS
+from grader.tui.commands import DIFF_COMMANDS, REVIEW_COMMANDS
 from grader.tui.idle_gc import IdleCollector
 from grader.tui.screens.adjudicate import AdjudicationScreen
 from grader.tui.screens.review import ReviewScreen
@@ -85,7 +85,7 @@ class GraderApp(App[None]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         if isinstance(screen, ReviewScreen):
-            for command in REVIEW_COMMANDS:
+            for command in REVIEW_COMMANDS + DIFF_COMMANDS:
                 yield SystemCommand(
                     f"{command.label} ({command.key_display})",
                     command.description,

@@ -13,7 +13,7 @@ from grader.tui.widgets.diff_files import FileListScreen
 from grader.tui.widgets.diff_view import DiffView
 from grader.tui.widgets.panels import TaskPanel
 
-from .review_helpers import review_store, screen_text, settle
+from .review_helpers import review_store, screen_text, settle, wait_until
 
 FOCUS_BAR = "▌"
 JUMPS = ("next_hunk", "previous_hunk", "next_file", "previous_file")
@@ -82,3 +82,27 @@ async def test_the_focused_pane_is_marked(tmp_path: Path) -> None:
         assert set(_left_edge(app, side)) == {FOCUS_BAR} and FOCUS_BAR not in _left_edge(app, diff) + _left_edge(
             app, task
         )
+
+
+@pytest.mark.parametrize(
+    ("query", "finds"),
+    [("wrap", "Wrap (w)"), ("split", "Split/unified (v)"), ("hunk", "Next hunk (n)"), ("white", "Ignore whitespace")],
+)
+async def test_the_palette_finds_the_diff_commands(tmp_path: Path, query: str, finds: str) -> None:
+    from textual.command import CommandList
+
+    app = GraderApp(review_store(tmp_path / "g.db"), reviewer="kit")
+    async with app.run_test(size=(110, 32)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        diff = screen.query_one("#diff", DiffView)
+        await pilot.press("ctrl+p", *query)
+        commands = app.screen.query_one(CommandList)
+
+        def found() -> list[str]:
+            return [str(commands.get_option_at_index(i).prompt) for i in range(commands.option_count)]
+
+        await wait_until(pilot, lambda: any(finds in prompt for prompt in found()), timeout=5)
+        if query == "wrap":  # and running it from the palette does it
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: diff.wrap)
