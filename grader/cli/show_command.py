@@ -24,7 +24,7 @@ def load_stored_patch(db: str | None, patch_id: int) -> tuple[str, list[str]]:
     from sqlalchemy import select
 
     from grader.core.models import Patch
-    from grader.core.patchtext import patch_diff
+    from grader.core.patchtext import shown_text
 
     engine = open_engine(db, create=False)
     table = Patch.__table__
@@ -39,9 +39,7 @@ def load_stored_patch(db: str | None, patch_id: int) -> tuple[str, list[str]]:
     notices = [_KIND_NOTICES[kind]] if kind in _KIND_NOTICES else []
     if kind == "extracted":
         notices.append("the diff was extracted from prose around it; the prose is not shown")
-    if kind == "no_diff":
-        return raw or "", notices
-    return patch_diff(raw, diff_text), notices
+    return shown_text(raw, diff_text, kind), notices
 
 
 @app.command("show")

@@ -23,6 +23,8 @@ from __future__ import annotations
 import hashlib
 import re
 
+from grader.core.patchtext import shown_text
+
 NO_HASH_KINDS = ("empty", "null", "absent")
 NOTHING = ""  # the stored hash of a patch whose normalised form is empty: it joins no group
 
@@ -61,7 +63,7 @@ def normalised_hash(
     """
     if kind in NO_HASH_KINDS or raw is None:
         return None
-    normalised = normalise_patch(_hashed_text(raw, diff_text, kind))
+    normalised = normalise_patch(shown_text(raw, diff_text, kind))
     if ignore_whitespace:
         normalised = drop_whitespace_changes(normalised)
     return _digest(normalised) if normalised else None
@@ -74,13 +76,8 @@ def stored_norm_hash(raw: str | None, diff_text: str | None, kind: str) -> str |
     """
     if kind in NO_HASH_KINDS or raw is None:
         return None
-    normalised = normalise_patch(_hashed_text(raw, diff_text, kind))
+    normalised = normalise_patch(shown_text(raw, diff_text, kind))
     return _digest(normalised) if normalised else NOTHING
-
-
-def _hashed_text(raw: str, diff_text: str | None, kind: str) -> str:
-    """The raw text for a patch with no diff, else the diff (`patchtext.patch_diff`)."""
-    return raw if kind == "no_diff" or diff_text is None else diff_text
 
 
 def _digest(normalised: str) -> str:

@@ -59,3 +59,8 @@ def patch_diff(raw: str | None, diff_text: str | None) -> str:
     if diff_text is None:
         return raw or ""
     return diff_text
+
+
+def shown_text(raw: str | None, diff_text: str | None, kind: str) -> str:
+    """What a reader sees of a stored patch: its diff, or all its text when it holds no diff."""
+    return (raw or "") if kind == "no_diff" else patch_diff(raw, diff_text)

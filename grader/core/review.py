@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func, select
 from grader.core.db import write_transaction
 from grader.core.equivalence import NO_HASH_KINDS, normalised_hash
 from grader.core.models import RETRACTED, Meta, Patch, Reveal, Reviewer, Submission, Task, Verdict
-from grader.core.patchtext import patch_diff
+from grader.core.patchtext import shown_text
 from grader.core.store import current_verdicts_query, decode_tags, total_cost_usd
 
 PSEUDONYM_SALT_KEY = "pseudonym_salt"
@@ -212,7 +212,7 @@ def load_patch_view(engine: Engine, patch_id: int, reviewer: str, names: dict[st
         hints_text=row.hints_text,
         reference_patch=row.reference_patch,
         test_patch=row.test_patch,
-        diff=patch_diff(row.raw_patch, row.diff_text),
+        diff=shown_text(row.raw_patch, row.diff_text, row.patch_kind),
         patch_kind=row.patch_kind,
         model=row.name,
         pseudonym=names.get(row.name, "Model ?"),
