@@ -12,19 +12,13 @@ from grader.cli.app import DbOption, app, fail, open_engine, stdout_is_terminal
 from grader.core.render_text import render_lines
 from grader.core.sanitize import decode_patch_bytes, sanitize_line
 
-_KIND_NOTICES = {
-    "null": "this submission's patch is null: there is nothing to show",
-    "empty": "this submission's patch is empty: there is nothing to show",
-    "no_diff": "this submission's patch holds no diff; its text is shown as plain text",
-}
-
 
 def load_stored_patch(db: str | None, patch_id: int) -> tuple[str, list[str]]:
     """The displayable diff of a stored patch and notices about its kind."""
     from sqlalchemy import select
 
     from grader.core.models import Patch
-    from grader.core.patchtext import shown_text
+    from grader.core.patchtext import kind_notices, shown_text
 
     engine = open_engine(db, create=False)
     table = Patch.__table__
@@ -36,9 +30,7 @@ def load_stored_patch(db: str | None, patch_id: int) -> tuple[str, list[str]]:
     if row is None:
         fail(f"no patch with id {patch_id}")
     raw, diff_text, kind = row
-    notices = [_KIND_NOTICES[kind]] if kind in _KIND_NOTICES else []
-    if kind == "extracted":
-        notices.append("the diff was extracted from prose around it; the prose is not shown")
+    notices = kind_notices(kind)
     return shown_text(raw, diff_text, kind), notices
 
 

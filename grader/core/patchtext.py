@@ -61,6 +61,22 @@ def patch_diff(raw: str | None, diff_text: str | None) -> str:
     return diff_text
 
 
+KIND_NOTICES = {
+    "extracted": "The diff was extracted from prose or a markdown fence around it; the prose is not shown.",
+    "empty": "The model submitted an empty patch.",
+    "null": "The model submitted no patch (null).",
+    "absent": "The patch text was not part of the imported set.",
+}
+
+
+def kind_notices(kind: str) -> list[str]:
+    """What to say above a patch of this kind, the same words everywhere.
+
+    Nothing for a plain diff, nor for text with no diff in it: the diff scanner says that itself.
+    """
+    return [KIND_NOTICES[kind]] if kind in KIND_NOTICES else []
+
+
 def shown_text(raw: str | None, diff_text: str | None, kind: str) -> str:
     """What a reader sees of a stored patch: its diff, or all its text when it holds no diff."""
     return (raw or "") if kind == "no_diff" else patch_diff(raw, diff_text)

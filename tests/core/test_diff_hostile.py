@@ -145,7 +145,7 @@ def test_show_stored_patches_of_every_kind(sqlite_engine: Engine) -> None:
         outputs[kind] = result.stdout
     assert "evil.py" in outputs["diff"] and "evil.py" in outputs["extracted"]
     assert "Fix:" not in outputs["extracted"] and "extracted" in outputs["extracted"]
-    assert "holds no diff" in outputs["no_diff"] and "␛[31mthis" in outputs["no_diff"]
+    assert "has no diff" in outputs["no_diff"] and "␛[31mthis" in outputs["no_diff"]
     assert "empty" in outputs["empty"] and "null" in outputs["null"]
     missing = runner.invoke(app, ["show", "--plain", "--db", url, "999999"])
     assert missing.exit_code != 0

@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from grader.core.adjudication import AdjudicationCase, adjudication_queue, record_adjudication
+from grader.core.patchtext import kind_notices
 from grader.core.review import PatchView, load_patch_view
 from grader.core.sanitize import sanitize_line
 from grader.core.sessions import SessionInfo, model_display_names
@@ -167,7 +168,7 @@ class AdjudicationScreen(Screen[None]):
         case = self.cases[self.position]
         self.shown_patch_id = view.patch_id
         self.query_one(TaskPanel).show_task(view)
-        self.query_one("#diff", DiffView).show_patch(view.diff)
+        self.query_one("#diff", DiffView).show_patch(view.diff, kind_notices(view.patch_kind))
         shown = self.names.get(case.model, view.pseudonym)
         self.query_one(VerdictsPanel).show_case(case, shown, self.adjudicated.get(case.patch_id))
         done = len(self.adjudicated)
