@@ -22,6 +22,7 @@ class Command:
     description: str  # the help screen and command palette text
     group: str
     footer: bool = True
+    footer_min_width: int = 0  # a narrower terminal leaves the key out of the footer (it still works)
 
 
 REVIEW_COMMANDS: tuple[Command, ...] = (
@@ -31,12 +32,13 @@ REVIEW_COMMANDS: tuple[Command, ...] = (
     Command("note", "c", "c", "Note", "Write a note on this patch (saved with the verdict)", "Verdict"),
     Command("tags", "T", "T", "Tags", "Choose rubric tags for this patch", "Verdict"),
     Command("undo", "U", "U", "Undo", "Withdraw your last verdict (a superseding row; nothing is deleted)", "Verdict"),
-    Command("next_patch", "full_stop", ".", "Next", "Go to the next patch", "Move"),
+    # At 80 columns every footer key but these two fits beside the palette's; they give way to ? and q.
+    Command("next_patch", "full_stop", ".", "Next", "Go to the next patch", "Move", footer_min_width=100),
     Command("previous_patch", "comma", ",", "Prev", "Go to the previous patch", "Move", footer=False),
     Command(
         "first_ungraded", "J", "J", "Ungraded", "Jump to the first patch you have not graded", "Move", footer=False
     ),
-    Command("toggle_reference", "r", "r", "Ref fix", "Show or hide the reference fix", "Task"),
+    Command("toggle_reference", "r", "r", "Ref fix", "Show or hide the reference fix", "Task", footer_min_width=100),
     Command("toggle_tests", "e", "e", "Tests", "Show or hide the test patch", "Task", footer=False),
     Command("toggle_stats", "s", "s", "Stats", "Show or hide the live statistics", "View", footer=False),
     Command(

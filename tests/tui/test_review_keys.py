@@ -106,3 +106,29 @@ async def test_the_palette_finds_the_diff_commands(tmp_path: Path, query: str, f
         if query == "wrap":  # and running it from the palette does it
             await pilot.press("enter")
             await wait_until(pilot, lambda: diff.wrap)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+async def test_the_footer_shows_help_and_quit(tmp_path: Path, size: tuple[int, int]) -> None:
+    app = GraderApp(review_store(tmp_path / "g.db"), reviewer="lee")
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        footer = screen_text(app).splitlines()[-1]
+        for key in ("p Pass", "f Fail", "u Unsure", "? Help", "q Quit", "^p palette"):
+            assert key in footer, footer
+
+
+async def test_the_footer_gives_way_when_the_terminal_narrows(tmp_path: Path) -> None:
+    app = GraderApp(review_store(tmp_path / "g.db"), reviewer="lee")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert ". Next" in screen_text(app).splitlines()[-1]
+        await pilot.resize_terminal(80, 24)
+        await wait_until(pilot, lambda: "q Quit" in screen_text(app).splitlines()[-1])
+        assert ". Next" not in screen_text(app).splitlines()[-1]
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        before = screen.position
+        await pilot.press("full_stop")  # a key left out of the footer still works
+        await settle(pilot)
+        assert screen.position == before + 1

@@ -19,7 +19,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Rule, Static
+from textual.widgets import Rule, Static
 
 from grader.core.models import RETRACTED
 from grader.core.review import (
@@ -45,7 +45,7 @@ from grader.tui.paint import paint_now
 from grader.tui.screens.dialogs import HelpScreen, NoteScreen, TagsScreen
 from grader.tui.screens.review_workers import ReviewWorkers
 from grader.tui.widgets.diff_view import COLOUR_BUDGET, DiffView
-from grader.tui.widgets.panels import LastPanel, MinePanel, StatsPanel, TaskPanel, VerifierPanel
+from grader.tui.widgets.panels import LastPanel, MinePanel, ReviewFooter, StatsPanel, TaskPanel, VerifierPanel
 from grader.tui.widgets.review_diff import ReviewDiffView
 
 LEASE_RENEW_EVERY_S = 300.0  # a patch on screen keeps its lease (default 30 min) while the reviewer reads
@@ -123,7 +123,7 @@ class ReviewScreen(ReviewWorkers, Screen[None]):
                 yield MinePanel(id="mine")
                 yield LastPanel(id="last", classes="hidden")
                 yield StatsPanel(id="stats")
-        yield Footer()
+        yield ReviewFooter({c.action: c.footer_min_width for c in REVIEW_COMMANDS if c.footer_min_width})
 
     def on_mount(self) -> None:
         self.query_one("#topbar", Static).update("loading the queue…")

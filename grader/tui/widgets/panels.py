@@ -1,4 +1,5 @@
-"""The review screen's panels: the task, the verifier (hidden until you commit), your verdict, live stats.
+"""The review screen's panels: the task, the verifier (hidden until you commit), your verdict, live stats,
+and its footer.
 
 Text from the store (problem statements, notes, tags, names) is hostile: it is sanitised and assembled into
 Textual `Content` directly, never parsed as markup. Content (not Rich renderables) keeps a panel's repaint
@@ -12,11 +13,12 @@ from typing import Any
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.content import Content
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widgets import Static
+from textual.widgets import Footer, Static
 
 from grader.core.review import PatchView
 from grader.core.sanitize import sanitize_line
@@ -357,3 +359,28 @@ class StatsPanel(ContentPanel):
 
     def show_loading(self) -> None:
         self.show_parts(("loading…", "dim italic"))
+
+
+class ReviewFooter(Footer):
+    """The footer, leaving out the keys that want a wider terminal than this one, so that the keys after them
+    (help, quit) are not cut off; the keys left out still work and are listed in help."""
+
+    def __init__(self, min_widths: dict[str, int]) -> None:
+        """`min_widths`: for some actions, the terminal width below which their key is left out."""
+        super().__init__()
+        self._min_widths = min_widths
+        self._left_out: frozenset[str] = frozenset()
+
+    def _too_wide(self) -> frozenset[str]:
+        width = self.app.size.width
+        return frozenset(action for action, min_width in self._min_widths.items() if width < min_width)
+
+    def compose(self) -> ComposeResult:
+        self._left_out = self._too_wide()
+        for widget in super().compose():
+            if getattr(widget, "action", None) not in self._left_out:  # a FooterKey's action
+                yield widget
+
+    def on_resize(self) -> None:
+        if self._too_wide() != self._left_out:
+            self.call_after_refresh(self.recompose)
