@@ -221,7 +221,11 @@ def _strip_prefix(path: str) -> str:
 
 
 def file_info(header: list[str], hunks: list[HunkEntry], binary_patch: bool = False) -> FileInfo:
-    """Status of a file from its header lines, parsed by unidiff; a best guess when unidiff refuses them."""
+    """Status of a file from its header lines, parsed by unidiff; a best guess when unidiff refuses them.
+
+    A CR ending a header line is the patch's CRLF line ends, not part of a file name.
+    """
+    header = [line.removesuffix("\r") for line in header]
     text = "\n".join(header) + "\n"
     old_path = new_path = ""
     source_mode = target_mode = None

@@ -76,6 +76,15 @@ def test_added_deleted_copied_and_mode_detail() -> None:
     assert infos[3].detail == "mode 100644 → 100755"
 
 
+def test_a_patch_with_crlf_line_ends_is_not_a_rename() -> None:
+    text = "diff --git a/x.py b/x.py\n--- a/x.py\n+++ b/x.py\n@@ -1,2 +1,2 @@\n a = 1\n-b = 2\n+b = 3\n"
+    plain = parse_patch(text).files[0].info
+    crlf = parse_patch(text.replace("\n", "\r\n")).files[0].info
+    assert (crlf.status, crlf.display_path) == (plain.status, plain.display_path) == ("modified", "x.py")
+    added = "diff --git a/n.py b/n.py\nnew file mode 100644\n--- /dev/null\n+++ b/n.py\n@@ -0,0 +1 @@\n+x\n"
+    assert parse_patch(added.replace("\n", "\r\n")).files[0].info.status == "added"
+
+
 def test_plain_unified_diff_without_git_header() -> None:
     text = "--- a/x.c\t2024-01-01\n+++ b/x.c\t2024-01-02\n@@ -1 +1 @@\n-int a;\n+long a;\n"
     (file,) = parse_patch(text).files
