@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.widgets import Rule, Static
 
 from grader.core.models import RETRACTED
+from grader.core.patchtext import kind_notices
 from grader.core.review import (
     PatchView,
     QueueFilter,
@@ -51,14 +52,6 @@ from grader.tui.widgets.review_diff import ReviewDiffView
 LEASE_RENEW_EVERY_S = 300.0  # a patch on screen keeps its lease (default 30 min) while the reviewer reads
 PREFETCH_AHEAD = 3  # patches loaded ahead of the reviewer, so the next one shows without waiting
 CACHE_SIZE = 64
-
-KIND_NOTICES = {
-    "extracted": "The diff was extracted from prose or a markdown fence around it.",
-    "no_diff": "No diff found in this patch: its text is shown as submitted.",
-    "empty": "The model submitted an empty patch.",
-    "null": "The model submitted no patch (null).",
-    "absent": "The patch text was not part of the imported set.",
-}
 
 
 class ReviewScreen(ReviewWorkers, Screen[None]):
@@ -292,8 +285,8 @@ class ReviewScreen(ReviewWorkers, Screen[None]):
         self._pending_note = None
         self._pending_tags = None
         self.query_one(TaskPanel).show_task(view)
-        notices = [KIND_NOTICES[view.patch_kind]] if view.patch_kind in KIND_NOTICES else []
-        self.query_one("#diff", DiffView).show_patch(view.diff, notices)
+        text = None if view.patch_kind == "null" else view.diff
+        self.query_one("#diff", DiffView).show_patch(text, kind_notices(view.patch_kind))
         self._hide_task_diff()
         self._render_side()
         self._render_topbar()
