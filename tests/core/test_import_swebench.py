@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from grader.core.importers.common import BadInput
-from grader.core.importers.swebench import import_swebench, parse_results, repo_from_instance_id
+from grader.core.importers.swebench import import_swebench, repo_from_instance_id
+from grader.core.importers.swebench_results import parse_results
 from grader.core.models import ImportRecord, Patch, Submission, Task
 
 

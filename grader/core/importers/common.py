@@ -112,6 +112,18 @@ class RowErrors:
         self.report.skipped.append(SkippedRow(str(path), line, problem))
 
 
+def record_instance_id(path: Path, line: int, record: Any, errors: RowErrors, expected: str) -> str | None:
+    """The record's `instance_id` as written, or None after reporting a record that is not `expected` or has none."""
+    if not isinstance(record, dict):
+        errors.bad(path, line, f"expected {expected}, found {type(record).__name__}")
+        return None
+    iid = record.get("instance_id")
+    if not isinstance(iid, str) or not iid.strip():
+        errors.bad(path, line, "missing or empty 'instance_id'")
+        return None
+    return iid
+
+
 def fingerprint(kind: str, *parts: bytes | str) -> str:
     digest = hashlib.sha256(kind.encode())
     for part in parts:

@@ -29,8 +29,10 @@ from grader.core.importers.common import (
     load_records,
     read_text,
     record_import,
+    record_instance_id,
 )
-from grader.core.importers.swebench import BENCHMARK_FOLDERS, DEFAULT_BENCHMARK, repo_from_instance_id
+from grader.core.importers.swebench import repo_from_instance_id
+from grader.core.importers.swebench_parse import BENCHMARK_FOLDERS, DEFAULT_BENCHMARK
 from grader.core.models import Task
 
 KIND = "tasks"
@@ -63,12 +65,8 @@ class TaskRow:
 
 
 def _task_row(path: Path, line: int, record: Any, errors: RowErrors) -> TaskRow | None:
-    if not isinstance(record, dict):
-        errors.bad(path, line, f"expected an object with an instance_id, found {type(record).__name__}")
-        return None
-    iid = record.get("instance_id")
-    if not isinstance(iid, str) or not iid.strip():
-        errors.bad(path, line, "missing or empty 'instance_id'")
+    iid = record_instance_id(path, line, record, errors, "an object with an instance_id")
+    if iid is None:
         return None
     texts: dict[str, str] = {}
     used = {"instance_id"}
