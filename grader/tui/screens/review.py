@@ -43,7 +43,8 @@ from grader.tui.messages import (
     VerdictSaved,
 )
 from grader.tui.paint import paint_now
-from grader.tui.screens.dialogs import HelpScreen, NoteScreen, TagsScreen
+from grader.tui.screens.dialogs import HelpScreen
+from grader.tui.screens.review_grading import ReviewGrading
 from grader.tui.screens.review_workers import ReviewWorkers
 from grader.tui.widgets.diff_view import COLOUR_BUDGET, DiffView
 from grader.tui.widgets.panels import LastPanel, MinePanel, ReviewFooter, StatsPanel, TaskPanel, VerifierPanel
@@ -54,7 +55,7 @@ PREFETCH_AHEAD = 3  # patches loaded ahead of the reviewer, so the next one show
 CACHE_SIZE = 64
 
 
-class ReviewScreen(ReviewWorkers, Screen[None]):
+class ReviewScreen(ReviewGrading, ReviewWorkers, Screen[None]):
     """Grade patches one key at a time, blind to the model and the verifier until each verdict is committed."""
 
     BINDINGS = bindings(REVIEW_COMMANDS + DIFF_COMMANDS)
@@ -241,6 +242,20 @@ class ReviewScreen(ReviewWorkers, Screen[None]):
     def store_failed(self, message: StoreFailed) -> None:
         self.notify(f"{message.what} failed: {message.error}", title="Database error", severity="error", timeout=10)
 
+    @on(SessionClaimed)
+    def session_claimed(self, message: SessionClaimed) -> None:
+        assert self.queue is not None
+        if message.patch_id is None:
+            if self._waiting_for_claim:
+                self.notify("Nothing left for you in this session: every patch has its reviewers.", title="Done")
+            self._waiting_for_claim = False
+            return
+        if message.patch_id not in self.queue.patch_ids:
+            self.queue.patch_ids.append(message.patch_id)
+        if self._waiting_for_claim:
+            self._waiting_for_claim = False
+            self.go_to(self.queue.patch_ids.index(message.patch_id))
+
     # -- showing ------------------------------------------------------------------------------------------
     def _remember(self, view: PatchView) -> None:
         self._cache[view.patch_id] = view
@@ -331,124 +346,6 @@ class ReviewScreen(ReviewWorkers, Screen[None]):
         self.query_one("#topbar", Static).update(Content.styled(sanitize_line(text), "bold"), layout=False)
 
     # -- actions ------------------------------------------------------------------------------------------
-    def action_verdict(self, verdict: str) -> None:
-        view = self.view
-        if view is None or self.queue is None:
-            return
-        mine = view.mine
-        note = self._pending_note if self._pending_note is not None else (mine.note if mine else "")
-        tags = self._pending_tags if self._pending_tags is not None else (mine.tags if mine else ())
-        seconds = round(time.monotonic() - self._shown_at, 3)
-        self._commit(view, verdict, note, tags, seconds)
-        self._last = (view, verdict)
-        last = self.query_one(LastPanel)
-        last.remove_class("hidden")
-        # The verifier's verdict stays hidden until the commit returns (VerdictSaved), unless already shown.
-        last.show_last(view, verdict, "saving…", self.blind, reveal=self._revealed(view))
-        following = self.queue.first_ungraded(self.position + 1)
-        if following is None and self.session is not None:
-            self._waiting_for_claim = True  # the next patch arrives with SessionClaimed
-            self._render_side()
-            self._render_topbar()
-            return
-        if following is None:
-            self._render_side()
-            self._render_topbar()
-            self.notify("Every patch in this queue is graded.", title="Done")
-            return
-        self.go_to(following)
-
-    @on(SessionClaimed)
-    def session_claimed(self, message: SessionClaimed) -> None:
-        assert self.queue is not None
-        if message.patch_id is None:
-            if self._waiting_for_claim:
-                self.notify("Nothing left for you in this session: every patch has its reviewers.", title="Done")
-            self._waiting_for_claim = False
-            return
-        if message.patch_id not in self.queue.patch_ids:
-            self.queue.patch_ids.append(message.patch_id)
-        if self._waiting_for_claim:
-            self._waiting_for_claim = False
-            self.go_to(self.queue.patch_ids.index(message.patch_id))
-
-    def _commit(self, view: PatchView, verdict: str, note: str, tags: tuple[str, ...], seconds: float | None) -> None:
-        assert self.queue is not None
-        self._pending_saves += 1
-        self._saving[view.patch_id] = self._saving.get(view.patch_id, 0) + 1
-        self._save_states[view.patch_id] = "saving…"
-        if verdict == RETRACTED:
-            self.queue.graded.discard(view.patch_id)
-        else:
-            self.queue.graded.add(view.patch_id)
-            self._committed_here.append(view.patch_id)
-        # The write starts once the frame that answers the key is painted (a few ms later): the screen says
-        # "saving…" until the commit returns, and never "saved" before it.
-        revealed = self._revealed(view)
-        self.call_after_refresh(self.save_verdict_worker, view, verdict, note, tags, seconds, revealed)
-
-    def action_note(self) -> None:
-        view = self.view
-        if view is None:
-            return
-        current = self._pending_note if self._pending_note is not None else (view.mine.note if view.mine else "")
-
-        def done(note: str | None) -> None:
-            if note is None or self.view is None or self.view.patch_id != view.patch_id:
-                return
-            self._amend(view, note=note)
-
-        self.app.push_screen(NoteScreen(current), done)
-
-    def action_tags(self) -> None:
-        view = self.view
-        if view is None:
-            return
-        current = self._pending_tags if self._pending_tags is not None else (view.mine.tags if view.mine else ())
-
-        def done(tags: tuple[str, ...] | None) -> None:
-            if tags is None or self.view is None or self.view.patch_id != view.patch_id:
-                return
-            self._amend(view, tags=tags)
-
-        self.app.push_screen(TagsScreen(self.rubric, current), done)
-
-    def _amend(self, view: PatchView, *, note: str | None = None, tags: tuple[str, ...] | None = None) -> None:
-        """A note or tags: kept for the coming verdict, or saved at once as a new row beside the given one."""
-        current = self._cache.get(view.patch_id, view)
-        if current.mine is None:
-            if note is not None:
-                self._pending_note = note
-            if tags is not None:
-                self._pending_tags = tags
-            self._render_side()
-            return
-        new_note = note if note is not None else current.mine.note
-        new_tags = tags if tags is not None else current.mine.tags
-        self._commit(current, current.mine.verdict, new_note, new_tags, None)
-        self._render_side()
-
-    def action_undo(self) -> None:
-        if self.queue is None:
-            return
-        target: PatchView | None = None
-        if self.view is not None and (self.view.mine is not None or self.view.patch_id in self.queue.graded):
-            target = self.view
-        else:
-            while self._committed_here:
-                patch_id = self._committed_here.pop()
-                if patch_id in self.queue.graded:
-                    target = self._cache.get(patch_id)
-                    break
-        if target is None:
-            self.notify("Nothing to undo here.", severity="warning")
-            return
-        if target.patch_id in self._committed_here:
-            self._committed_here.remove(target.patch_id)
-        self._commit(target, RETRACTED, "", (), None)
-        self.query_one(LastPanel).add_class("hidden")
-        self.go_to(self.queue.patch_ids.index(target.patch_id))
-
     def action_next_patch(self) -> None:
         if self.queue:
             self.go_to(self.position + 1)
