@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Rule, Static
 
 from grader.core.adjudication import AdjudicationCase, adjudication_queue, record_adjudication
 from grader.core.patchtext import kind_notices
@@ -22,6 +22,7 @@ from grader.core.review import PatchView, load_patch_view
 from grader.core.sanitize import sanitize_line
 from grader.core.sessions import SessionInfo, model_display_names
 from grader.core.store import SavedVerdict
+from grader.tui.commands import DIFF_COMMANDS, bindings
 from grader.tui.messages import StoreFailed
 from grader.tui.paint import paint_now
 from grader.tui.widgets.diff_view import DiffView
@@ -81,12 +82,23 @@ class VerdictsPanel(ContentPanel):
 class AdjudicationScreen(Screen[None]):
     """Settle a session's disagreements one patch at a time."""
 
+    # The review screen's focus bar (grader.tcss styles it for ReviewScreen only): the pane with the focus has
+    # a bar down its left edge, the others a blank column; a rule of its own separates the task from the diff.
+    # The side pane's bar needs `AdjudicationScreen #side:focus` in grader.tcss, whose `#side` border outranks
+    # any DEFAULT_CSS.
+    DEFAULT_CSS = """
+    AdjudicationScreen TaskPanel { border-bottom: none; }
+    AdjudicationScreen TaskPanel, AdjudicationScreen ReviewDiffView { border-left: blank; }
+    AdjudicationScreen TaskPanel:focus, AdjudicationScreen ReviewDiffView:focus { border-left: outer $accent; }
+    """
+
     BINDINGS = [
         Binding("p", "adjudicate('pass')", "Pass", tooltip="Record pass as the adjudicated label"),
         Binding("f", "adjudicate('fail')", "Fail", tooltip="Record fail as the adjudicated label"),
         Binding("full_stop", "move(1)", "Next", key_display="."),
         Binding("comma", "move(-1)", "Prev", key_display=","),
         Binding("q", "app.quit", "Quit"),
+        *bindings(DIFF_COMMANDS),  # the diff's keys work wherever the focus is (action_diff)
     ]
 
     def __init__(self, engine: Engine, *, session: SessionInfo, adjudicator: str) -> None:
@@ -105,6 +117,7 @@ class AdjudicationScreen(Screen[None]):
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield TaskPanel(id="task")
+                yield Rule(id="pane-rule")  # under the task, not under the focus bar
                 yield ReviewDiffView(id="diff")
             with VerticalScroll(id="side"):
                 yield VerdictsPanel(id="verdicts")
@@ -201,6 +214,11 @@ class AdjudicationScreen(Screen[None]):
     def action_adjudicate(self, verdict: str) -> None:
         if self.cases and self.shown_patch_id == self.cases[self.position].patch_id:
             self.save_worker(self.position, verdict)
+
+    def action_diff(self, action: str) -> None:
+        """A diff key pressed with the focus elsewhere (the task, the verdicts), or a diff command from the
+        palette: the diff view runs it."""
+        getattr(self.query_one("#diff", DiffView), f"action_{action}")()
 
     def action_move(self, step: int) -> None:
         if not self.cases:
