@@ -112,11 +112,6 @@ async def test_the_focused_pane_is_marked(tmp_path: Path) -> None:
         assert FOCUS_BAR not in _left_edge(app, diff) + _left_edge(app, task)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="grader.tcss's `#side` border outranks any DEFAULT_CSS: the bar needs `AdjudicationScreen #side:focus` "
-    "beside `ReviewScreen #side:focus` in grader.tcss",
-)
 async def test_the_focused_side_pane_is_marked(tmp_path: Path) -> None:
     engine, info = disagreements(tmp_path / "g.db")
     app = GraderApp(engine, reviewer="cy", session=info, adjudicate=True)

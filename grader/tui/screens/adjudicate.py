@@ -82,15 +82,7 @@ class VerdictsPanel(ContentPanel):
 class AdjudicationScreen(Screen[None]):
     """Settle a session's disagreements one patch at a time."""
 
-    # The review screen's focus bar (grader.tcss styles it for ReviewScreen only): the pane with the focus has
-    # a bar down its left edge, the others a blank column; a rule of its own separates the task from the diff.
-    # The side pane's bar needs `AdjudicationScreen #side:focus` in grader.tcss, whose `#side` border outranks
-    # any DEFAULT_CSS.
-    DEFAULT_CSS = """
-    AdjudicationScreen TaskPanel { border-bottom: none; }
-    AdjudicationScreen TaskPanel, AdjudicationScreen ReviewDiffView { border-left: blank; }
-    AdjudicationScreen TaskPanel:focus, AdjudicationScreen ReviewDiffView:focus { border-left: outer $accent; }
-    """
+    # The pane with the focus has a bar down its left edge, as on the review screen (grader.tcss).
 
     BINDINGS = [
         Binding("p", "adjudicate('pass')", "Pass", tooltip="Record pass as the adjudicated label"),
