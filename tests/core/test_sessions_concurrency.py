@@ -27,8 +27,11 @@ def _url(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=False)
 
 
-def _worker(url: str, session_id: int, reviewer: str, lease: float, log: str, queue: multiprocessing.Queue) -> None:
-    queue.put((reviewer, simulate_reviewer(url, session_id, reviewer, lease_seconds=lease, committed_log=log)))
+def _worker(  # type: ignore[no-untyped-def]
+    url: str, session_id: int, reviewer: str, lease: float, log: str, queue, think: float = 0.0
+) -> None:
+    result = simulate_reviewer(url, session_id, reviewer, lease_seconds=lease, committed_log=log, think_seconds=think)
+    queue.put((reviewer, result))
 
 
 def _session_verdicts(engine: Engine, session_id: int) -> list[tuple[int, int, str, int]]:
@@ -77,10 +80,11 @@ def _check_k_counted(engine: Engine, session_id: int) -> None:
     assert {slot.verdict_id for slot in slots} <= stored
 
 
-def _start(ctx, url: str, session_id: int, lease: float, log_dir: Path, queue, names):  # type: ignore[no-untyped-def]
+def _start(ctx, url: str, session_id: int, lease: float, log_dir: Path, queue, names, think: float = 0.0):  # type: ignore[no-untyped-def]
     processes = []
     for name in names:
-        process = ctx.Process(target=_worker, args=(url, session_id, name, lease, str(log_dir / f"{name}.log"), queue))
+        log = str(log_dir / f"{name}.log")
+        process = ctx.Process(target=_worker, args=(url, session_id, name, lease, log, queue, think))
         process.start()
         processes.append(process)
     return processes
@@ -111,11 +115,16 @@ def test_killed_reviewers_lose_no_verdict_and_their_leases_return(engine: Engine
     queue = ctx.Queue()
     url = _url(engine)
     lease = 1.0
-    doomed = _start(ctx, url, session.id, lease, tmp_path, queue, [f"doomed-{n}" for n in range(PROCESSES)])
+    names = [f"doomed-{n}" for n in range(PROCESSES)]
+    # Up to 20 ms of thought per patch: the 400 slots take the doomed reviewers seconds, so the kills (once a
+    # few dozen verdicts are in, however fast the machine) land mid-way.
+    doomed = _start(ctx, url, session.id, lease, tmp_path, queue, names, think=0.02)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and sum(len(read_committed_log(tmp_path / f"{n}.log")) for n in names) < 40:
+        time.sleep(0.02)
     rng = random.Random(5)
-    time.sleep(0.8)
     for process in doomed:
-        time.sleep(rng.uniform(0.0, 0.3))
+        time.sleep(rng.uniform(0.0, 0.1))
         assert process.pid is not None
         os.kill(process.pid, signal.SIGKILL)
         process.join()
