@@ -7,21 +7,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 from textual.pilot import Pilot
-from textual.widget import Widget
 
 from grader.core.assignment import claim_next, submit_session_verdict
 from grader.core.sampling import SampleSpec
 from grader.core.sessions import SessionInfo, create_session, get_session
 from grader.tui.app import GraderApp
 from grader.tui.screens.adjudicate import AdjudicationScreen
-from grader.tui.widgets.diff_files import FileListScreen
 from grader.tui.widgets.diff_view import DiffView
-from grader.tui.widgets.panels import TaskPanel
 
-from .review_helpers import review_store, screen_text, wait_until
-
-FOCUS_BAR = "▌"
-JUMPS = ("next_hunk", "previous_hunk", "next_file", "previous_file")
+from .focus_helpers import check_diff_keys_anywhere, check_focus_bar, spy_on_jumps
+from .review_helpers import review_store, wait_until
 
 
 def disagreements(path: Path) -> tuple[Engine, SessionInfo]:
@@ -50,46 +45,18 @@ async def show_case_with_files(pilot: Pilot, screen: AdjudicationScreen) -> Diff
     return diff
 
 
-def _left_edge(app: GraderApp, widget: Widget) -> str:
-    """The characters down a widget's leftmost column, as the screen shows them."""
-    region = widget.region
-    lines = screen_text(app).splitlines()[region.y : region.bottom]
-    return "".join(line[region.x] for line in lines)
-
-
 @pytest.mark.parametrize("move_focus", ["shift+tab", "tab"], ids=["task-focused", "side-focused"])
 async def test_diff_keys_work_whatever_has_the_focus(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, move_focus: str
 ) -> None:
-    jumped: list[tuple[str | None, str]] = []
-    for name in JUMPS:
-        original = getattr(DiffView, f"action_{name}")
-
-        def spy(self: DiffView, _name: str = name, _original=original) -> None:  # type: ignore[no-untyped-def]
-            jumped.append((self.id, _name))
-            _original(self)
-
-        monkeypatch.setattr(DiffView, f"action_{name}", spy)
+    jumped = spy_on_jumps(monkeypatch)
     engine, info = disagreements(tmp_path / "g.db")
     app = GraderApp(engine, reviewer="cy", session=info, adjudicate=True)
     async with app.run_test(size=(110, 32)) as pilot:
         screen = app.screen
         assert isinstance(screen, AdjudicationScreen)
         diff = await show_case_with_files(pilot, screen)
-        assert app.focused is diff
-        await pilot.press(move_focus)
-        focused = app.focused
-        assert focused is not None and focused is not diff
-        await pilot.press("w", "v", "W")
-        assert diff.wrap and diff.layout_options.side_by_side and diff.layout_options.ignore_whitespace
-        await pilot.press("z")
-        assert diff.layout_options.collapsed
-        await pilot.press("n", "N", "right_square_bracket", "left_square_bracket")
-        assert jumped == [("diff", name) for name in JUMPS]
-        await pilot.press("t")
-        assert isinstance(app.screen, FileListScreen)
-        await pilot.press("escape")
-        assert app.screen is screen and app.focused is focused  # the keys did not take the focus away
+        await check_diff_keys_anywhere(pilot, screen, diff, move_focus, jumped)
 
 
 async def test_the_focused_pane_is_marked(tmp_path: Path) -> None:
@@ -98,29 +65,4 @@ async def test_the_focused_pane_is_marked(tmp_path: Path) -> None:
     async with app.run_test(size=(110, 32)) as pilot:
         screen = app.screen
         assert isinstance(screen, AdjudicationScreen)
-        diff = await show_case_with_files(pilot, screen)
-        task = screen.query_one(TaskPanel)
-        await pilot.pause()
-        assert set(_left_edge(app, diff)) == {FOCUS_BAR} and FOCUS_BAR not in _left_edge(app, task)
-        await pilot.press("shift+tab")
-        await pilot.pause()
-        assert app.focused is task
-        assert set(_left_edge(app, task)) == {FOCUS_BAR} and FOCUS_BAR not in _left_edge(app, diff)
-        await pilot.press("tab", "tab")  # past the diff to the side panel
-        await pilot.pause()
-        assert app.focused is screen.query_one("#side")
-        assert FOCUS_BAR not in _left_edge(app, diff) + _left_edge(app, task)
-
-
-async def test_the_focused_side_pane_is_marked(tmp_path: Path) -> None:
-    engine, info = disagreements(tmp_path / "g.db")
-    app = GraderApp(engine, reviewer="cy", session=info, adjudicate=True)
-    async with app.run_test(size=(110, 32)) as pilot:
-        screen = app.screen
-        assert isinstance(screen, AdjudicationScreen)
-        await show_case_with_files(pilot, screen)
-        await pilot.press("tab")
-        await pilot.pause()
-        side = screen.query_one("#side")
-        assert app.focused is side
-        assert set(_left_edge(app, side)) == {FOCUS_BAR}
+        await check_focus_bar(pilot, screen, await show_case_with_files(pilot, screen))

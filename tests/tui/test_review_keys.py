@@ -5,40 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widget import Widget
 
 from grader.tui.app import GraderApp
 from grader.tui.screens.review import ReviewScreen
-from grader.tui.widgets.diff_files import FileListScreen
 from grader.tui.widgets.diff_view import DiffView
-from grader.tui.widgets.panels import TaskPanel
 
+from .focus_helpers import check_diff_keys_anywhere, check_focus_bar, spy_on_jumps
 from .review_helpers import review_store, screen_text, settle, wait_until
-
-FOCUS_BAR = "▌"
-JUMPS = ("next_hunk", "previous_hunk", "next_file", "previous_file")
-
-
-def _left_edge(app: GraderApp, widget: Widget) -> str:
-    """The characters down a widget's leftmost column, as the screen shows them."""
-    region = widget.region
-    lines = screen_text(app).splitlines()[region.y : region.bottom]
-    return "".join(line[region.x] for line in lines)
 
 
 @pytest.mark.parametrize("move_focus", ["shift+tab", "tab"], ids=["task-focused", "side-focused"])
 async def test_diff_keys_work_whatever_has_the_focus(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, move_focus: str
 ) -> None:
-    jumped: list[tuple[str | None, str]] = []
-    for name in JUMPS:
-        original = getattr(DiffView, f"action_{name}")
-
-        def spy(self: DiffView, _name: str = name, _original=original) -> None:  # type: ignore[no-untyped-def]
-            jumped.append((self.id, _name))
-            _original(self)
-
-        monkeypatch.setattr(DiffView, f"action_{name}", spy)
+    jumped = spy_on_jumps(monkeypatch)
     app = GraderApp(review_store(tmp_path / "g.db"), reviewer="ivy")
     async with app.run_test(size=(110, 32)) as pilot:
         await settle(pilot)
@@ -48,20 +28,7 @@ async def test_diff_keys_work_whatever_has_the_focus(
         while not diff.files:  # a patch with a file to fold
             await pilot.press("full_stop")
             await settle(pilot)
-        assert app.focused is diff
-        await pilot.press(move_focus)
-        focused = app.focused
-        assert focused is not None and focused is not diff
-        await pilot.press("w", "v", "W")
-        assert diff.wrap and diff.layout_options.side_by_side and diff.layout_options.ignore_whitespace
-        await pilot.press("z")
-        assert diff.layout_options.collapsed
-        await pilot.press("n", "N", "right_square_bracket", "left_square_bracket")
-        assert jumped == [("diff", name) for name in JUMPS]
-        await pilot.press("t")
-        assert isinstance(app.screen, FileListScreen)
-        await pilot.press("escape")
-        assert app.screen is screen and app.focused is focused  # the keys did not take the focus away
+        await check_diff_keys_anywhere(pilot, screen, diff, move_focus, jumped)
 
 
 async def test_the_focused_pane_is_marked(tmp_path: Path) -> None:
@@ -69,19 +36,8 @@ async def test_the_focused_pane_is_marked(tmp_path: Path) -> None:
     async with app.run_test(size=(110, 32)) as pilot:
         await settle(pilot)
         screen = app.screen
-        diff, task = screen.query_one("#diff", DiffView), screen.query_one(TaskPanel)
-        assert set(_left_edge(app, diff)) == {FOCUS_BAR} and FOCUS_BAR not in _left_edge(app, task)
-        await pilot.press("shift+tab")
-        await pilot.pause()
-        assert app.focused is task
-        assert set(_left_edge(app, task)) == {FOCUS_BAR} and FOCUS_BAR not in _left_edge(app, diff)
-        await pilot.press("tab", "tab")  # past the diff to the side panels
-        await pilot.pause()
-        side = screen.query_one("#side")
-        assert app.focused is side
-        assert set(_left_edge(app, side)) == {FOCUS_BAR} and FOCUS_BAR not in _left_edge(app, diff) + _left_edge(
-            app, task
-        )
+        assert isinstance(screen, ReviewScreen)
+        await check_focus_bar(pilot, screen, screen.query_one("#diff", DiffView))
 
 
 @pytest.mark.parametrize(
