@@ -7,8 +7,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine
 from textual.pilot import Pilot
+from textual.screen import Screen
 
 from grader.core.db import make_engine
 from grader.core.importers.swebench import import_swebench
@@ -78,3 +80,17 @@ def screen_text(app: object) -> str:
     screen = app.screen  # type: ignore[attr-defined]
     console.print(screen._compositor.render_update(full=True, screen_stack=app._background_screens))  # type: ignore[attr-defined]
     return console.export_text(styles=False)
+
+
+def record_frames(monkeypatch: pytest.MonkeyPatch, app: object, while_: Callable[[], bool]) -> list[str]:
+    """The text of every frame the app paints while `while_()` is true (the patch is undone after the test)."""
+    frames: list[str] = []
+    original = Screen._compositor_refresh
+
+    def capture(self: Screen) -> None:
+        original(self)
+        if while_():
+            frames.append(screen_text(app))
+
+    monkeypatch.setattr(Screen, "_compositor_refresh", capture)
+    return frames

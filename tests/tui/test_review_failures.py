@@ -9,14 +9,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
-from textual.screen import Screen
 
 from grader.core.models import Verdict
 from grader.tui.app import GraderApp
 from grader.tui.screens import review_workers
 from grader.tui.screens.review import ReviewScreen
 
-from .review_helpers import review_store, screen_text, settle, wait_until
+from .review_helpers import record_frames, review_store, screen_text, settle, wait_until
 
 VERIFIER_SHOWN = ("Verifier PASS", "Verifier FAIL", "Verifier ERROR", "Verifier says", "DISAGREE", "agree")
 
@@ -44,16 +43,8 @@ async def test_a_failed_save_reveals_nothing_says_not_saved_and_a_retry_is_blind
 
     monkeypatch.setattr(review_workers, "record_verdict", locked_store)
     app = GraderApp(engine, reviewer="fay")
-    frames: list[str] = []
     watching = False
-    original = Screen._compositor_refresh
-
-    def capture(self: Screen) -> None:
-        original(self)
-        if watching:
-            frames.append(screen_text(app))
-
-    monkeypatch.setattr(Screen, "_compositor_refresh", capture)
+    frames = record_frames(monkeypatch, app, lambda: watching)
     async with app.run_test(size=(110, 32)) as pilot:
         await settle(pilot)
         screen = app.screen

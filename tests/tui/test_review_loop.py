@@ -10,14 +10,22 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, select
-from textual.screen import Screen
 
 from grader.core.models import Reveal, Verdict
 from grader.tui.app import GraderApp
 from grader.tui.screens.review import ReviewScreen
 
-from .review_helpers import MODEL_NAMES, VERIFIER_WORDS, review_store, screen_text, settle, wait_until
+from .review_helpers import (
+    MODEL_NAMES,
+    VERIFIER_WORDS,
+    record_frames,
+    review_store,
+    screen_text,
+    settle,
+    wait_until,
+)
 
 
 def _rows(engine: Engine, patch_id: int) -> list[dict[str, object]]:
@@ -123,30 +131,21 @@ async def test_verdict_buttons_by_mouse_and_palette(tmp_path: Path) -> None:
         assert _rows(engine, second)[-1]["verdict"] == "fail"  # type: ignore[arg-type]
 
 
-async def test_blind_frames_never_show_model_or_verifier_before_the_commit(tmp_path: Path) -> None:
+async def test_blind_frames_never_show_model_or_verifier_before_the_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     engine = review_store(tmp_path / "g.db")
     app = GraderApp(engine, reviewer="dee")
-    frames: list[str] = []
     committed = False
-    original = Screen._compositor_refresh
-
-    def capture(self: Screen) -> None:
-        original(self)
-        if not committed:
-            frames.append(screen_text(app))
-
-    Screen._compositor_refresh = capture  # type: ignore[method-assign]
+    frames = record_frames(monkeypatch, app, lambda: not committed)
     async with app.run_test(size=(110, 32)) as pilot:
-        try:
-            await settle(pilot)
-            await pilot.press("T", "escape", "c", "escape", "r", "r", "e", "e", "question_mark", "escape")
-            await pilot.pause(0.2)
-            committed = True
-            await pilot.press("f")
-            await settle(pilot)
-            after = screen_text(app)
-        finally:
-            Screen._compositor_refresh = original  # type: ignore[method-assign]
+        await settle(pilot)
+        await pilot.press("T", "escape", "c", "escape", "r", "r", "e", "e", "question_mark", "escape")
+        await pilot.pause(0.2)
+        committed = True
+        await pilot.press("f")
+        await settle(pilot)
+        after = screen_text(app)
     assert len(frames) >= 5
     for frame in frames:
         squeezed = "".join(frame.split())
