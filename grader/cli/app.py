@@ -6,7 +6,7 @@ import errno
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import Annotated, Any, NoReturn, TextIO
 
 import typer
 from sqlalchemy import Engine
@@ -141,10 +141,9 @@ def open_output_file(path: Path) -> TextIO:
         return open(path, "w", encoding="utf-8", newline="")
     except OSError as exc:
         fail(f"cannot write {path}: {os_error_reason(exc)}")
-    raise AssertionError("unreachable")
 
 
-def fail(message: str, code: int = 1) -> typer.Exit:
+def fail(message: str, code: int = 1) -> NoReturn:
     typer.echo(f"grader: {message}", err=True)
     raise typer.Exit(code)
 

@@ -67,10 +67,9 @@ class ImportReport:
 
     def summary(self) -> str:
         if self.total_added:
-            parts = [f"{n} {table}" for table, n in self.added.items() if n]
-            head = "added " + ", ".join(parts) if parts else ""
-            if self.updated:
-                head += f", {self.updated} updated" if parts else f"{self.updated} updated"
+            added = ", ".join(f"{n} {table}" for table, n in self.added.items() if n)
+            parts = [f"added {added}"] if added else []
+            head = ", ".join(parts + ([f"{self.updated} updated"] if self.updated else []))
         elif self.skipped:
             # Not "everything is already there": the skipped rows are not.
             head = f"nothing added: {len(self.skipped)} bad row(s) skipped"
