@@ -34,9 +34,9 @@ def default_data() -> Path:
 
 def build_store(data: Path, db: Path) -> None:
     from grader.core.db import make_engine
+    from grader.core.hash_backfill import backfill_norm_hashes
     from grader.core.importers.swebench import import_swebench
     from grader.core.importers.tasks import import_tasks
-    from grader.core.verifier_check import backfill_norm_hashes
 
     engine = make_engine(f"sqlite:///{db}")
     import_swebench(engine, data / "swebench")

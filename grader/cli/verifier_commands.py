@@ -17,7 +17,8 @@ from grader.cli.app import (
     open_engine,
     open_output_file,
 )
-from grader.core.verifier_check import backfill_norm_hashes, consistency_report, load_groups, write_inconsistent_csv
+from grader.core.hash_backfill import backfill_norm_hashes
+from grader.core.verifier_check import consistency_report, load_groups, write_inconsistent_csv
 
 
 def _rate(summary: dict[str, object]) -> str:

@@ -9,14 +9,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, select, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, select
 from sqlmodel import SQLModel
 
 from grader.core import models
+from grader.core.guards import install_append_only_guards
+from grader.core.migrate import stamp_head, upgrade_schema
 from grader.core.models import SCHEMA_VERSION, Meta
 
 ENV_DB = "GRADER_DB"
-APPEND_ONLY_TABLES = ("verdict", "reveal", "session_event", "gold_answer")
 BUSY_TIMEOUT_MS = 10000
 
 
@@ -145,9 +146,8 @@ def ensure_schema(engine: Engine, *, create: bool = True) -> None:
                 f"{SCHEMA_VERSION}); upgrade grader, the database was not changed"
             )
         if int(found) < SCHEMA_VERSION:
-            from grader.core.migrate import upgrade_schema
-
-            upgrade_schema(engine)
+            with write_transaction(engine) as conn:
+                upgrade_schema(conn)
         return
     ours = {t.name for t in SQLModel.metadata.sorted_tables}
     if tables and not tables & ours:
@@ -157,41 +157,11 @@ def ensure_schema(engine: Engine, *, create: bool = True) -> None:
     if not create:
         raise SchemaError(f"{_display(engine)}: no grader schema")
     _ = models  # the tables are registered on SQLModel.metadata by importing models
-    from grader.core.migrate import stamp_head
-
     with engine.begin() as conn:
         SQLModel.metadata.create_all(conn)
         install_append_only_guards(conn)
         conn.execute(Meta.__table__.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
         stamp_head(conn)
-
-
-def install_append_only_guards(conn: Connection, tables: tuple[str, ...] = APPEND_ONLY_TABLES) -> None:
-    """Triggers that make UPDATE and DELETE on event tables fail in the database itself (idempotent)."""
-    if conn.dialect.name == "sqlite":
-        for table in tables:
-            for op in ("UPDATE", "DELETE"):
-                conn.execute(
-                    text(
-                        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
-                        f"BEGIN SELECT RAISE(ABORT, '{table} rows are append-only'); END"
-                    )
-                )
-    elif conn.dialect.name == "postgresql":
-        conn.execute(
-            text(
-                "CREATE OR REPLACE FUNCTION grader_append_only() RETURNS trigger AS $$ "
-                "BEGIN RAISE EXCEPTION '% rows are append-only', TG_TABLE_NAME; END; $$ LANGUAGE plpgsql"
-            )
-        )
-        for table in tables:
-            conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}"))
-            conn.execute(
-                text(
-                    f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                    "FOR EACH ROW EXECUTE FUNCTION grader_append_only()"
-                )
-            )
 
 
 def _display(engine: Engine) -> str:

@@ -6,16 +6,24 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from unidiff import PatchSet
 from unidiff.errors import UnidiffParseError
 
-if TYPE_CHECKING:
-    from grader.core.diff import PatchIndex
-
 BODY_CHUNK_LINES = 256  # hunk body lines parsed at a time
 MAX_PAIRED_RUN = 1000  # removed runs longer than this get no word-level pairing
+
+
+class PatchIndex(Protocol):
+    """What an entry reads of the index that made it (`grader.core.diff.PatchIndex`; a protocol here, so the
+    entries do not import the scanner): the lines so far, whether the scan is done, and the file and hunk the
+    scan is still extending."""
+
+    lines: list[str]
+    done: bool
+    _file: FileEntry | None
+    _hunk: HunkEntry | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ as text. Empty and null patches have no hash and join no group.
 The stored hash (`patch.norm_hash`) is computed at import, by every importer that adds patches. For the
 shared SWE-bench data that is about half a CPU-second for 44k patches, which the import splits between its
 parsing process and its writer (`parse_ahead`). A store written before hashes were computed at import gets them
-once, at first use (`verifier_check.backfill_norm_hashes`, run by verifier-check, stats, session creation
+once, at first use (`hash_backfill.backfill_norm_hashes`, run by verifier-check, stats, session creation
 and the review app; 1.7 s for the shared data, and 20 ms to find there is nothing to do).
 
 Optionally (`grader verifier-check --ignore-whitespace`) whitespace-only changes are ignored too: on top of

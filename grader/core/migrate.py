@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, inspect, select, text
+from sqlalchemy import Connection, inspect, select, text
 
-from grader.core.db import write_transaction
 from grader.core.models import SCHEMA_VERSION, Meta
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -31,25 +30,24 @@ def stamp_head(conn: Connection) -> None:
     command.stamp(_alembic_config(conn), HEAD_REVISION)
 
 
-def upgrade_schema(engine: Engine) -> int:
-    """Upgrade an older grader database to SCHEMA_VERSION in one transaction; returns the version found.
+def upgrade_schema(conn: Connection) -> int:
+    """Upgrade an older grader database to SCHEMA_VERSION in the caller's write transaction; returns the old version.
 
     Concurrent openers queue on the write lock (SQLite) or an advisory lock (PostgreSQL), and the second one
     finds the work done. A failure rolls everything back, leaving the old schema as it was.
     """
     from alembic import command
 
-    with write_transaction(engine) as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('grader-schema-upgrade'))"))
-        found = int(conn.execute(select(Meta.value).where(Meta.key == "schema_version")).scalar_one())
-        if found >= SCHEMA_VERSION:
-            return found
-        if found not in REVISION_OF_VERSION:
-            raise RuntimeError(f"no migration path from schema {found}")
-        config = _alembic_config(conn)
-        if "alembic_version" not in set(inspect(conn).get_table_names()):
-            command.stamp(config, REVISION_OF_VERSION[found])
-        command.upgrade(config, HEAD_REVISION)
-        conn.execute(Meta.__table__.update().where(Meta.key == "schema_version").values(value=str(SCHEMA_VERSION)))
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('grader-schema-upgrade'))"))
+    found = int(conn.execute(select(Meta.value).where(Meta.key == "schema_version")).scalar_one())
+    if found >= SCHEMA_VERSION:
+        return found
+    if found not in REVISION_OF_VERSION:
+        raise RuntimeError(f"no migration path from schema {found}")
+    config = _alembic_config(conn)
+    if "alembic_version" not in set(inspect(conn).get_table_names()):
+        command.stamp(config, REVISION_OF_VERSION[found])
+    command.upgrade(config, HEAD_REVISION)
+    conn.execute(Meta.__table__.update().where(Meta.key == "schema_version").values(value=str(SCHEMA_VERSION)))
     return found

@@ -16,6 +16,7 @@ RETRACTED = "retracted"
 GOLD_ANSWERS = ("pass", "fail")
 # A gold mark whose answer is WITHDRAWN supersedes the earlier mark: the patch is no longer gold.
 WITHDRAWN = "withdrawn"
+ADJUDICATION_SOURCE = "adjudication"  # the source of a verdict that settles a session disagreement
 PATCH_KINDS = ("diff", "extracted", "no_diff", "empty", "null")
 
 

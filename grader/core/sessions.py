@@ -29,6 +29,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, func, select
 
 from grader.core.db import write_transaction
+from grader.core.hash_backfill import backfill_norm_hashes
 from grader.core.models import (
     AuditSession,
     Patch,
@@ -51,7 +52,6 @@ from grader.core.sampling import (
     load_candidates,
 )
 from grader.core.store import reviewer_id
-from grader.core.verifier_check import backfill_norm_hashes
 
 INSERT_CHUNK = 1000
 GOLD_STRATUM = '{"gold": "gold"}'

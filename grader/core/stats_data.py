@@ -7,10 +7,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, select
 
-from grader.core.models import RETRACTED, Patch, Reviewer, SessionItem, Submission, Task
+from grader.core.models import ADJUDICATION_SOURCE, RETRACTED, Patch, Reviewer, SessionItem, Submission, Task
 from grader.core.store import current_verdicts_query, decode_tags, total_cost_usd
-
-ADJUDICATION_SOURCE = "adjudication"
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,8 @@ from grader.core.agreement import (
     rate,
 )
 from grader.core.estimates import Stratum, corrected_pass_rate
-from grader.core.stats_data import ADJUDICATION_SOURCE, HumanVerdict, ItemRecord
+from grader.core.models import ADJUDICATION_SOURCE
+from grader.core.stats_data import HumanVerdict, ItemRecord
 
 # Verifier verdicts as statistics see them: harness errors fail, as the benchmark counts them.
 BINARY_VERIFIER = {"pass": 1, "fail": 0, "error": 0}
