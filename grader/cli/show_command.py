@@ -10,7 +10,7 @@ import typer
 
 from grader.cli.app import DbOption, app, fail, open_engine, stdout_is_terminal
 from grader.core.render_text import render_lines
-from grader.core.sanitize import decode_patch_bytes, sanitize_line
+from grader.core.text.sanitize import decode_patch_bytes, sanitize_line
 
 
 def load_stored_patch(db: str | None, patch_id: int) -> tuple[str, list[str]]:

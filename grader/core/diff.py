@@ -25,7 +25,7 @@ from grader.core.diff_entries import (
     ProseEntry,
     file_info,
 )
-from grader.core.sanitize import TAB_SIZE, has_surrogates
+from grader.core.text.sanitize import TAB_SIZE, has_surrogates
 
 __all__ = [
     "BODY_CHUNK_LINES",

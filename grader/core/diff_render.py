@@ -17,7 +17,7 @@ from rich.style import Style
 from grader.core.diff import DiffLine, FileEntry, HunkEntry
 from grader.core.diff_layout import DiffLayout, Row
 from grader.core.highlight import HunkHighlighter
-from grader.core.sanitize import MAX_LINE_CHARS, TAB_SIZE, sanitize_line, sanitize_pieces
+from grader.core.text.sanitize import MAX_LINE_CHARS, TAB_SIZE, sanitize_line, sanitize_pieces
 
 STATUS_SYMBOLS = {
     "modified": "M",

@@ -10,10 +10,10 @@ from typing import IO, Any
 
 from sqlalchemy import Engine, select
 
-from grader.core.csvcells import neutralise
 from grader.core.models import RETRACTED, Patch, Reviewer, SessionItem, Submission, Task
 from grader.core.sessions import SessionInfo
 from grader.core.store import TAG_SEPARATOR, current_verdicts_query, decode_tags
+from grader.core.text.csvcells import neutralise
 
 # The first eight are the columns audit scripts already read; the rest make the set round-trip.
 COLUMNS = (

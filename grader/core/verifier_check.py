@@ -17,9 +17,9 @@ from typing import IO, Any
 
 from sqlalchemy import Engine, select
 
-from grader.core.csvcells import neutralise
 from grader.core.equivalence import NOTHING, normalised_hash
 from grader.core.models import Patch, Submission, Task
+from grader.core.text.csvcells import neutralise
 
 
 @dataclass(frozen=True, slots=True)

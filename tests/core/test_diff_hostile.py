@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from grader.cli import app
 from grader.core.models import Patch, Submission, Task
 from grader.core.render_text import render_patch_text
-from grader.core.sanitize import MAX_LINE_CHARS, decode_patch_bytes, sanitize_line
+from grader.core.text.sanitize import MAX_LINE_CHARS, decode_patch_bytes, sanitize_line
 
 HOSTILE = Path(__file__).resolve().parent.parent / "data" / "hostile"
 HOSTILE_FILES = sorted(HOSTILE.glob("*.diff"))

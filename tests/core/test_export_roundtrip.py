@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from grader.core.csvcells import neutralise, restore
 from grader.core.db import make_engine
 from grader.core.export import COLUMNS, write_csv, write_jsonl
 from grader.core.importers.common import BadInput
@@ -18,6 +17,7 @@ from grader.core.importers.swebench import import_swebench
 from grader.core.importers.tasks import import_tasks
 from grader.core.models import Patch, Submission, Task
 from grader.core.store import record_verdict
+from grader.core.text.csvcells import neutralise, restore
 
 
 def _patch_id(engine: Engine, model: str, task: str) -> int:

@@ -12,7 +12,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
-from grader.core.csvcells import restore
 from grader.core.db import bulk_write_transaction
 from grader.core.equivalence import stored_norm_hash
 from grader.core.importers.common import (
@@ -30,6 +29,7 @@ from grader.core.importers.swebench import repo_from_instance_id
 from grader.core.models import HUMAN_VERDICTS, Patch, Submission, Task, Verdict, utcnow
 from grader.core.patchtext import classify_patch
 from grader.core.store import TAG_SEPARATOR, insert_verdict
+from grader.core.text.csvcells import restore
 
 KIND = "graded_csv"
 REQUIRED = ("task_id", "model", "human_verdict")

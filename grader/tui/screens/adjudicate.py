@@ -19,9 +19,9 @@ from textual.widgets import Footer, Rule, Static
 from grader.core.adjudication import AdjudicationCase, adjudication_queue, record_adjudication
 from grader.core.patchtext import kind_notices
 from grader.core.review import PatchView, load_patch_view
-from grader.core.sanitize import sanitize_line
 from grader.core.sessions import SessionInfo, model_display_names
 from grader.core.store import SavedVerdict
+from grader.core.text.sanitize import sanitize_line
 from grader.tui.commands import DIFF_COMMANDS, bindings
 from grader.tui.messages import StoreFailed
 from grader.tui.paint import paint_now

@@ -29,9 +29,9 @@ from grader.core.review import (
     ReviewerVerdict,
     ReviewQueue,
 )
-from grader.core.sanitize import sanitize_line
 from grader.core.sessions import SessionInfo
 from grader.core.stats import LiveStats
+from grader.core.text.sanitize import sanitize_line
 from grader.tui.commands import DIFF_COMMANDS, REVIEW_COMMANDS, bindings, key_of
 from grader.tui.messages import (
     PatchLoaded,

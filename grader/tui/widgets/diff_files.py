@@ -13,7 +13,7 @@ from textual.widgets.option_list import Option
 
 from grader.core.diff import FileEntry
 from grader.core.diff_render import STATUS_SYMBOLS
-from grader.core.sanitize import sanitize_line
+from grader.core.text.sanitize import sanitize_line
 
 
 def file_label(file: FileEntry) -> Text:

@@ -16,7 +16,7 @@ from textual.strip import Strip
 from grader.core.diff import HunkEntry, PatchIndex
 from grader.core.diff_layout import DiffLayout, LayoutOptions, Row
 from grader.core.diff_render import DiffPalette, DiffRenderer, RenderedLine, RenderedPair
-from grader.core.sanitize import MAX_LINE_CHARS, sanitize_line
+from grader.core.text.sanitize import MAX_LINE_CHARS, sanitize_line
 
 PREFETCH_DELAY = 0.012  # seconds after a paint before the neighbouring pages are rendered ahead
 # Syntax colouring is spent at most this long per paint; rows past it paint tinted but uncoloured, and are

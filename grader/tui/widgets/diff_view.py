@@ -26,7 +26,7 @@ from grader.core.diff import FileEntry, HunkEntry, PatchIndex
 from grader.core.diff_layout import DiffLayout, LayoutOptions, Row, caller_notices
 from grader.core.diff_render import DiffPalette, DiffRenderer, RenderedLine, RenderedPair
 from grader.core.highlight import HunkHighlighter, warm_up
-from grader.core.sanitize import MAX_LINE_CHARS
+from grader.core.text.sanitize import MAX_LINE_CHARS
 from grader.tui.paint import paint_now
 from grader.tui.widgets.diff_rows import COLOUR_BUDGET, DiffRowPainter, split_widths
 

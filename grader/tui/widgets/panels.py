@@ -21,7 +21,7 @@ from textual.strip import Strip
 from textual.widgets import Footer, Static
 
 from grader.core.review import PatchView
-from grader.core.sanitize import sanitize_line
+from grader.core.text.sanitize import sanitize_line
 
 Part = str | tuple[str, str]
 VERDICT_STYLES = {"pass": "bold $success", "fail": "bold $error", "error": "bold $warning"}
