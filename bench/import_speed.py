@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from grader.core.db import make_engine
 from grader.core.export import export_csv
 from grader.core.importers.swebench import find_predictions, find_results, import_swebench
+from grader.core.store.db import make_engine
 
 
 def default_data() -> Path:

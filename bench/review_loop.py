@@ -33,10 +33,10 @@ def default_data() -> Path:
 
 
 def build_store(data: Path, db: Path) -> None:
-    from grader.core.db import make_engine
     from grader.core.hash_backfill import backfill_norm_hashes
     from grader.core.importers.swebench import import_swebench
     from grader.core.importers.tasks import import_tasks
+    from grader.core.store.db import make_engine
 
     engine = make_engine(f"sqlite:///{db}")
     import_swebench(engine, data / "swebench")
@@ -54,7 +54,7 @@ def p95(values: list[float]) -> float:
 async def measure_grader(db: Path, verdicts: int, size: tuple[int, int] = (120, 40)) -> dict[str, float]:
     from textual.screen import Screen
 
-    from grader.core.db import make_engine
+    from grader.core.store.db import make_engine
     from grader.tui.app import GraderApp
     from grader.tui.screens.review import ReviewScreen
 
@@ -113,9 +113,9 @@ async def measure_naive(db: Path, verdicts: int, size: tuple[int, int] = (120, 4
     from textual.screen import Screen
     from textual.widgets import Static
 
-    from grader.core.db import make_engine
     from grader.core.review import load_patch_view, load_queue, pseudonyms
-    from grader.core.store import record_verdict
+    from grader.core.store.db import make_engine
+    from grader.core.store.verdicts import record_verdict
 
     engine = make_engine(f"sqlite:///{db}")
     reviewer = f"naive-{os.getpid()}"

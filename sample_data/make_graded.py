@@ -19,12 +19,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from grader.core.db import make_engine
+from grader.core.store.db import make_engine
 from grader.core.export import COLUMNS, export_csv
 from grader.core.importers.swebench import import_swebench
 from grader.core.importers.tasks import import_tasks
-from grader.core.models import Patch, Submission, Task
-from grader.core.store import record_verdict
+from grader.core.store.models import Patch, Submission, Task
+from grader.core.store.verdicts import record_verdict
 
 HERE = Path(__file__).resolve().parent
 ALPHA, BETA, GAMMA = "20251101_alpha-agent", "20251105_beta-coder", "20251110_gamma-swe"

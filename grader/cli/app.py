@@ -12,7 +12,7 @@ import typer
 from sqlalchemy import Engine
 from typer.core import TyperGroup
 
-from grader.core.db import SchemaError, make_engine, resolve_db_url
+from grader.core.store.db import SchemaError, make_engine, resolve_db_url
 
 
 class GraderGroup(TyperGroup):
@@ -71,8 +71,8 @@ def check_known_names(engine: Engine, *, benchmarks: Iterable[str] = (), models:
     """Exit naming a benchmark or model (submission) the store does not hold: a filter on it would match nothing."""
     from sqlalchemy import select
 
-    from grader.core.models import Submission
     from grader.core.stats_data import load_model_names
+    from grader.core.store.models import Submission
 
     wanted = set(benchmarks)
     if wanted:

@@ -22,7 +22,7 @@ from grader.cli.app import (
 from grader.cli.progress import ProgressBar
 from grader.core.export import write_csv, write_jsonl
 from grader.core.importers.common import BadInput, ImportReport
-from grader.core.store import count_tasks, status_counts
+from grader.core.store.verdicts import count_tasks, status_counts
 
 NOTHING_IMPORTED = "\nnothing was imported"
 

@@ -134,10 +134,10 @@ def sample_data_dir() -> Path:
 
 def load_demo(db_url: str, sample: Path) -> object:
     """A fresh store at `db_url` holding the sample data (tasks, three submissions, a graded set)."""
-    from grader.core.db import make_engine
     from grader.core.importers.graded_csv import import_graded_csv
     from grader.core.importers.swebench import import_swebench
     from grader.core.importers.tasks import import_tasks
+    from grader.core.store.db import make_engine
 
     engine = make_engine(db_url)
     import_tasks(engine, sample / "tasks.jsonl")

@@ -17,8 +17,8 @@ def load_stored_patch(db: str | None, patch_id: int) -> tuple[str, list[str]]:
     """The displayable diff of a stored patch and notices about its kind."""
     from sqlalchemy import select
 
-    from grader.core.models import Patch
     from grader.core.patchtext import kind_notices, shown_text
+    from grader.core.store.models import Patch
 
     engine = open_engine(db, create=False)
     table = Patch.__table__

@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import Engine, select
 
 from grader.core.assignment import AssignmentError, run_write
-from grader.core.models import ADJUDICATION_SOURCE, RETRACTED, Patch, Reviewer, SessionItem, Submission, Task
-from grader.core.store import SavedVerdict, current_verdicts_query, decode_tags, insert_verdict
+from grader.core.store.models import ADJUDICATION_SOURCE, RETRACTED, Patch, Reviewer, SessionItem, Submission, Task
+from grader.core.store.verdicts import SavedVerdict, current_verdicts_query, decode_tags, insert_verdict
 
 ADJUDICATED_VERDICTS = ("pass", "fail")
 

@@ -30,9 +30,10 @@ from typing import TypeVar
 from sqlalchemy import Connection, Engine, and_, case, exists, func, or_, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from grader.core.db import write_transaction
 from grader.core.equivalence import NOTHING
-from grader.core.models import (
+from grader.core.sampling import SampleSpec
+from grader.core.store.db import write_transaction
+from grader.core.store.models import (
     RETRACTED,
     AuditSession,
     Patch,
@@ -43,8 +44,7 @@ from grader.core.models import (
     Verdict,
     utcnow,
 )
-from grader.core.sampling import SampleSpec
-from grader.core.store import SavedVerdict, current_verdicts_query, insert_verdict, reviewer_id
+from grader.core.store.verdicts import SavedVerdict, current_verdicts_query, insert_verdict, reviewer_id
 
 DEFAULT_LEASE_SECONDS = 30 * 60
 RETRY_ATTEMPTS = 60

@@ -10,9 +10,9 @@ from typing import IO, Any
 
 from sqlalchemy import Engine, select
 
-from grader.core.models import RETRACTED, Patch, Reviewer, SessionItem, Submission, Task
 from grader.core.sessions import SessionInfo
-from grader.core.store import TAG_SEPARATOR, current_verdicts_query, decode_tags
+from grader.core.store.models import RETRACTED, Patch, Reviewer, SessionItem, Submission, Task
+from grader.core.store.verdicts import TAG_SEPARATOR, current_verdicts_query, decode_tags
 from grader.core.text.csvcells import neutralise
 
 # The first eight are the columns audit scripts already read; the rest make the set round-trip.

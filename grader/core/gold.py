@@ -12,9 +12,9 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, func, select
 
-from grader.core.db import write_transaction
 from grader.core.importers.common import BadInput, ImportReport, RowErrors, iter_csv_records, read_text
-from grader.core.models import GOLD_ANSWERS, WITHDRAWN, GoldAnswer, Patch, Submission, Task, utcnow
+from grader.core.store.db import write_transaction
+from grader.core.store.models import GOLD_ANSWERS, WITHDRAWN, GoldAnswer, Patch, Submission, Task, utcnow
 
 
 class GoldError(ValueError):

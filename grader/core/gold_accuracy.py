@@ -16,8 +16,8 @@ from sqlalchemy import Engine, select
 
 from grader.core.agreement import Rate, rate
 from grader.core.gold import current_gold_query
-from grader.core.models import ADJUDICATION_SOURCE, RETRACTED, Reviewer
-from grader.core.store import current_verdicts_query
+from grader.core.store.models import ADJUDICATION_SOURCE, RETRACTED, Reviewer
+from grader.core.store.verdicts import current_verdicts_query
 
 DEFAULT_GOLD_THRESHOLD = 0.8
 

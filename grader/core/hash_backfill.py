@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, bindparam, select
 
-from grader.core.db import write_transaction
 from grader.core.equivalence import NO_HASH_KINDS, stored_norm_hash
-from grader.core.models import Patch
+from grader.core.store.db import write_transaction
+from grader.core.store.models import Patch
 
 BACKFILL_BATCH = 2000
 

@@ -12,11 +12,11 @@ from datetime import datetime
 
 from sqlalchemy import Engine, func, select
 
-from grader.core.db import write_transaction
 from grader.core.equivalence import NO_HASH_KINDS, normalised_hash
-from grader.core.models import RETRACTED, Meta, Patch, Reveal, Reviewer, Submission, Task, Verdict
 from grader.core.patchtext import shown_text
-from grader.core.store import current_verdicts_query, decode_tags, total_cost_usd
+from grader.core.store.db import write_transaction
+from grader.core.store.models import RETRACTED, Meta, Patch, Reveal, Reviewer, Submission, Task, Verdict
+from grader.core.store.verdicts import current_verdicts_query, decode_tags, total_cost_usd
 
 PSEUDONYM_SALT_KEY = "pseudonym_salt"
 PSEUDONYM_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O: they read as digits

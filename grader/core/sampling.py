@@ -20,7 +20,7 @@ from fractions import Fraction
 
 from sqlalchemy import Connection, select
 
-from grader.core.models import Patch, Submission, Task
+from grader.core.store.models import Patch, Submission, Task
 
 STRATUM_DIMENSIONS = ("model", "verdict", "repo", "tag")
 DEFAULT_STRATA = ("model", "verdict")

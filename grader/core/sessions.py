@@ -28,19 +28,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine, func, select
 
-from grader.core.db import write_transaction
 from grader.core.hash_backfill import backfill_norm_hashes
-from grader.core.models import (
-    AuditSession,
-    Patch,
-    Reviewer,
-    SessionAssignment,
-    SessionEvent,
-    SessionItem,
-    Submission,
-    Task,
-    utcnow,
-)
 from grader.core.sampling import (
     Candidate,
     DrawnItem,
@@ -51,7 +39,19 @@ from grader.core.sampling import (
     gold_per_reviewer,
     load_candidates,
 )
-from grader.core.store import reviewer_id
+from grader.core.store.db import write_transaction
+from grader.core.store.models import (
+    AuditSession,
+    Patch,
+    Reviewer,
+    SessionAssignment,
+    SessionEvent,
+    SessionItem,
+    Submission,
+    Task,
+    utcnow,
+)
+from grader.core.store.verdicts import reviewer_id
 
 INSERT_CHUNK = 1000
 GOLD_STRATUM = '{"gold": "gold"}'

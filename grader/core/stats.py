@@ -13,10 +13,10 @@ from itertools import pairwise
 from typing import Any
 
 from grader.core.estimates import difference
-from grader.core.models import RETRACTED
 from grader.core.stats_columns import StatColumns, tallies_by_model, tallies_by_repo
 from grader.core.stats_data import HumanVerdict, ItemRecord
 from grader.core.stats_session import SessionScope
+from grader.core.store.models import RETRACTED
 from grader.core.tally import GroupTally, item_facts
 
 GROUPINGS = ("model", "repo", "tag", "session", "reviewer")

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, select
 
-from grader.core.models import ADJUDICATION_SOURCE, RETRACTED, Patch, Reviewer, SessionItem, Submission, Task
-from grader.core.store import current_verdicts_query, decode_tags, total_cost_usd
+from grader.core.store.models import ADJUDICATION_SOURCE, RETRACTED, Patch, Reviewer, SessionItem, Submission, Task
+from grader.core.store.verdicts import current_verdicts_query, decode_tags, total_cost_usd
 
 
 @dataclass(frozen=True, slots=True)

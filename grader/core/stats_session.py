@@ -21,10 +21,19 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from grader.core.estimates import CorrectedEstimate, DomainStratum, Stratum, corrected_pass_rate, domain_pass_rate
-from grader.core.models import RETRACTED, AuditSession, Patch, Reviewer, SessionEvent, SessionItem, Submission, Task
 from grader.core.sampling import SampleSpec, stratum_key
 from grader.core.stats_data import HumanVerdict
-from grader.core.store import current_verdicts_query, decode_tags
+from grader.core.store.models import (
+    RETRACTED,
+    AuditSession,
+    Patch,
+    Reviewer,
+    SessionEvent,
+    SessionItem,
+    Submission,
+    Task,
+)
+from grader.core.store.verdicts import current_verdicts_query, decode_tags
 from grader.core.tally import BINARY_VERIFIER, item_facts
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 
 from grader.core.assignment import claim_next, reviewer_has_work, submit_session_verdict
-from grader.core.db import bulk_write_transaction, make_engine
-from grader.core.models import Patch, Submission, Task, utcnow
+from grader.core.store.db import bulk_write_transaction, make_engine
+from grader.core.store.models import Patch, Submission, Task, utcnow
 
 SYNTHETIC_BENCHMARK = "synthetic"
 

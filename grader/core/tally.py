@@ -22,8 +22,8 @@ from grader.core.agreement import (
     rate,
 )
 from grader.core.estimates import Stratum, corrected_pass_rate
-from grader.core.models import ADJUDICATION_SOURCE
 from grader.core.stats_data import HumanVerdict, ItemRecord
+from grader.core.store.models import ADJUDICATION_SOURCE
 
 # Verifier verdicts as statistics see them: harness errors fail, as the benchmark counts them.
 BINARY_VERIFIER = {"pass": 1, "fail": 0, "error": 0}

@@ -7,7 +7,7 @@ from typing import Any
 from textual.message import Message
 
 from grader.core.review import PatchView, ReviewQueue
-from grader.core.store import SavedVerdict
+from grader.core.store.verdicts import SavedVerdict
 
 
 class QueueLoaded(Message):

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError
 
-from grader.core.db import SchemaError, make_engine, resolve_db_url
-from grader.core.models import Patch, Submission, Task
-from grader.core.store import insert_verdict, record_verdict
+from grader.core.store.db import SchemaError, make_engine, resolve_db_url
+from grader.core.store.models import Patch, Submission, Task
+from grader.core.store.verdicts import insert_verdict, record_verdict
 
 
 def _one_patch(engine: Engine) -> int:
@@ -54,7 +54,7 @@ def test_a_new_verdict_supersedes_the_previous(engine: Engine) -> None:
 
 
 def test_bad_verdicts_are_refused(engine: Engine) -> None:
-    from grader.core.store import VerdictError
+    from grader.core.store.verdicts import VerdictError
 
     patch_id = _one_patch(engine)
     with pytest.raises(VerdictError, match="unknown verdict"):

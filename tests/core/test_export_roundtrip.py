@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from grader.core.db import make_engine
 from grader.core.export import COLUMNS, write_csv, write_jsonl
 from grader.core.importers.common import BadInput
 from grader.core.importers.graded_csv import import_graded_csv
 from grader.core.importers.swebench import import_swebench
 from grader.core.importers.tasks import import_tasks
-from grader.core.models import Patch, Submission, Task
-from grader.core.store import record_verdict
+from grader.core.store.db import make_engine
+from grader.core.store.models import Patch, Submission, Task
+from grader.core.store.verdicts import record_verdict
 from grader.core.text.csvcells import neutralise, restore
 
 
@@ -185,7 +185,7 @@ def test_an_unclosed_quote_is_named_at_the_line_it_opens(engine: Engine, tmp_pat
 def test_a_file_with_skipped_rows_is_not_recorded_as_imported(engine: Engine, tmp_path: Path) -> None:
     from sqlalchemy import func
 
-    from grader.core.models import ImportRecord
+    from grader.core.store.models import ImportRecord
 
     def records() -> int:
         with engine.connect() as conn:

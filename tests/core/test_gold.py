@@ -16,11 +16,11 @@ from grader.cli import app
 from grader.core.assignment import claim_next, session_progress, submit_session_verdict
 from grader.core.gold import gold_answers, list_gold, mark_gold, withdraw_gold
 from grader.core.gold_accuracy import reviewer_accuracies
-from grader.core.models import GoldAnswer, Patch, Reviewer, SessionAssignment, SessionItem, Submission, Task
 from grader.core.sampling import SampleSpec
 from grader.core.sessions import create_session, session_patches, stratum_sizes
 from grader.core.stats_session import design_estimate, load_session_design
-from grader.core.store import record_verdict
+from grader.core.store.models import GoldAnswer, Patch, Reviewer, SessionAssignment, SessionItem, Submission, Task
+from grader.core.store.verdicts import record_verdict
 from grader.core.synthetic import add_synthetic_patches
 
 

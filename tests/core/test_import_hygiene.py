@@ -5,9 +5,9 @@ import sys
 
 MODULES = [
     "grader",
-    "grader.core.db",
-    "grader.core.models",
-    "grader.core.store",
+    "grader.core.store.db",
+    "grader.core.store.models",
+    "grader.core.store.verdicts",
     "grader.core.export",
     "grader.core.patchtext",
     "grader.core.importers.swebench",

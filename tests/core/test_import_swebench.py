@@ -11,7 +11,7 @@ from sqlalchemy import Engine, func, select
 from grader.core.importers.common import BadInput
 from grader.core.importers.swebench import import_swebench, repo_from_instance_id
 from grader.core.importers.swebench_results import parse_results
-from grader.core.models import ImportRecord, Patch, Submission, Task
+from grader.core.store.models import ImportRecord, Patch, Submission, Task
 
 
 def _patches(engine: Engine) -> dict[tuple[str, str, str], dict[str, object]]:

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, func, select
 
 from grader.core.importers.common import BadInput
 from grader.core.importers.tasks import import_tasks
-from grader.core.models import ImportRecord, Task
+from grader.core.store.models import ImportRecord, Task
 
 
 def _tasks(engine: Engine) -> dict[str, dict[str, Any]]:

@@ -7,8 +7,8 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 
 from grader.core.importers.swebench import import_swebench
-from grader.core.models import Patch, Submission, Task
 from grader.core.review import load_patch_view
+from grader.core.store.models import Patch, Submission, Task
 
 
 def test_each_kind_of_patch_shows_its_diff_or_all_its_text(sqlite_engine: Engine, data_dir: Path) -> None:

@@ -19,7 +19,6 @@ from grader.core.assignment import (
     session_progress,
     submit_session_verdict,
 )
-from grader.core.models import SessionAssignment, SessionItem
 from grader.core.sampling import SampleSpec, SamplingError, allocate
 from grader.core.sessions import (
     SessionError,
@@ -31,6 +30,7 @@ from grader.core.sessions import (
     stratum_sizes,
     unblind_session,
 )
+from grader.core.store.models import SessionAssignment, SessionItem
 from grader.core.synthetic import add_synthetic_patches
 
 

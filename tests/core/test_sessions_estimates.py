@@ -13,7 +13,6 @@ from sqlalchemy import Engine
 
 from grader.core.adjudication import record_adjudication
 from grader.core.agreement import Z_95
-from grader.core.db import write_transaction
 from grader.core.estimates import DomainStratum, Stratum, corrected_pass_rate, domain_pass_rate
 from grader.core.sampling import Candidate, SampleSpec, draw_sample, stratum_key
 from grader.core.sessions import create_session, session_patches, stratum_sizes
@@ -26,7 +25,8 @@ from grader.core.stats_session import (
     design_estimate,
     load_session_design,
 )
-from grader.core.store import insert_verdict
+from grader.core.store.db import write_transaction
+from grader.core.store.verdicts import insert_verdict
 from grader.core.synthetic import add_synthetic_patches
 
 

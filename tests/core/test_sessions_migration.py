@@ -11,13 +11,13 @@ from sqlalchemy import Engine, create_engine, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
 from grader.core.assignment import claim_next, submit_session_verdict
-from grader.core.db import SchemaError, make_engine, write_transaction
 from grader.core.gold import gold_answers, mark_gold
-from grader.core.migrate import HEAD_REVISION, _alembic_config
-from grader.core.models import SCHEMA_VERSION, Meta, Verdict
 from grader.core.sampling import SampleSpec
 from grader.core.sessions import create_session, session_patches
-from grader.core.store import record_verdict
+from grader.core.store.db import SchemaError, make_engine, write_transaction
+from grader.core.store.migrate import HEAD_REVISION, _alembic_config
+from grader.core.store.models import SCHEMA_VERSION, Meta, Verdict
+from grader.core.store.verdicts import record_verdict
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 

@@ -11,9 +11,9 @@ from statsmodels.stats.proportion import proportion_confint
 from typer.testing import CliRunner
 
 from grader.cli import app
-from grader.core.db import write_transaction
-from grader.core.models import Patch
-from grader.core.store import insert_verdict, record_verdict
+from grader.core.store.db import write_transaction
+from grader.core.store.models import Patch
+from grader.core.store.verdicts import insert_verdict, record_verdict
 
 # (task, model, verifier, [(reviewer, verdict, tags)]) — ungraded patches widen the population.
 ROWS = [
@@ -124,7 +124,7 @@ def test_verdicts_recorded_in_the_store_reach_stats(engine: Engine, tmp_path: Pa
 def _patch_ids(engine: Engine) -> dict[str, int]:
     from sqlalchemy import select
 
-    from grader.core.models import Task
+    from grader.core.store.models import Task
 
     p, t = Patch.__table__, Task.__table__
     with engine.connect() as conn:

@@ -12,11 +12,11 @@ from sqlalchemy import Engine
 from textual.pilot import Pilot
 from textual.screen import Screen
 
-from grader.core.db import make_engine
 from grader.core.importers.swebench import import_swebench
 from grader.core.importers.tasks import import_tasks
-from grader.core.models import Meta
 from grader.core.review import PSEUDONYM_SALT_KEY
+from grader.core.store.db import make_engine
+from grader.core.store.models import Meta
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 MODEL_NAMES = ("alpha_agent", "beta_agent", "alpha-7b")

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
 
-from grader.core.models import Verdict
+from grader.core.store.models import Verdict
 from grader.tui.app import GraderApp
 from grader.tui.screens import review_workers
 from grader.tui.screens.review import ReviewScreen

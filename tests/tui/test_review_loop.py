@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from grader.core.models import Reveal, Verdict
+from grader.core.store.models import Reveal, Verdict
 from grader.tui.app import GraderApp
 from grader.tui.screens.review import ReviewScreen
 
@@ -171,7 +171,7 @@ async def test_open_mode_shows_model_and_verdict(tmp_path: Path) -> None:
 KILL_SCRIPT = textwrap.dedent(
     """
     import asyncio, sys
-    from grader.core.db import make_engine
+    from grader.core.store.db import make_engine
     from grader.tui.app import GraderApp
 
     async def main():
@@ -214,6 +214,6 @@ def test_sigkill_right_after_saved_loses_no_verdict(tmp_path: Path) -> None:
 
 
 def review_store_reader(path: Path) -> Engine:
-    from grader.core.db import make_engine
+    from grader.core.store.db import make_engine
 
     return make_engine(f"sqlite:///{path}")

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import Engine
 from textual.widget import Widget
 
-from grader.core.db import make_engine
 from grader.core.importers.swebench import import_swebench
-from grader.core.models import Meta
 from grader.core.review import PSEUDONYM_SALT_KEY
+from grader.core.store.db import make_engine
+from grader.core.store.models import Meta
 from grader.tui.app import GraderApp
 from grader.tui.screens.review import ReviewScreen
 from grader.tui.widgets.panels import LastPanel, MinePanel, VerifierPanel

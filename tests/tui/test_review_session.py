@@ -7,9 +7,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from grader.core.assignment import session_progress
-from grader.core.models import Verdict
 from grader.core.sampling import SampleSpec
 from grader.core.sessions import create_session, get_session
+from grader.core.store.models import Verdict
 from grader.tui.app import GraderApp
 from grader.tui.screens.review import ReviewScreen
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, select
 
-from grader.core.models import ImportRecord, utcnow
+from grader.core.store.models import ImportRecord, utcnow
 
 # A progress callback: (units done since last call, total units or None).
 Progress = Callable[[int, int | None], None]

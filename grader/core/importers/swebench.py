@@ -11,7 +11,6 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, select
 
-from grader.core.db import bulk_write_transaction
 from grader.core.importers.common import (
     BadInput,
     ImportReport,
@@ -32,7 +31,8 @@ from grader.core.importers.swebench_parse import (
     hash_rows,
     parse_submission,
 )
-from grader.core.models import Patch, Submission, Task, utcnow
+from grader.core.store.db import bulk_write_transaction
+from grader.core.store.models import Patch, Submission, Task, utcnow
 
 KIND = "swebench"
 RESULT_FILES = ("results/results.json", "results.json", "report.json")

@@ -18,7 +18,6 @@ from typing import Any
 
 from sqlalchemy import Engine, Row, select
 
-from grader.core.db import bulk_write_transaction
 from grader.core.importers.common import (
     BadInput,
     ImportReport,
@@ -33,7 +32,8 @@ from grader.core.importers.common import (
 )
 from grader.core.importers.swebench import repo_from_instance_id
 from grader.core.importers.swebench_parse import BENCHMARK_FOLDERS, DEFAULT_BENCHMARK
-from grader.core.models import Task
+from grader.core.store.db import bulk_write_transaction
+from grader.core.store.models import Task
 
 KIND = "tasks"
 TEXT_FIELDS = {

@@ -20,7 +20,7 @@ from grader.core.adjudication import AdjudicationCase, adjudication_queue, recor
 from grader.core.patchtext import kind_notices
 from grader.core.review import PatchView, load_patch_view
 from grader.core.sessions import SessionInfo, model_display_names
-from grader.core.store import SavedVerdict
+from grader.core.store.verdicts import SavedVerdict
 from grader.core.text.sanitize import sanitize_line
 from grader.tui.commands import DIFF_COMMANDS, bindings
 from grader.tui.messages import StoreFailed

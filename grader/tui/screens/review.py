@@ -21,7 +21,6 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Rule, Static
 
-from grader.core.models import RETRACTED
 from grader.core.patchtext import kind_notices
 from grader.core.review import (
     PatchView,
@@ -31,6 +30,7 @@ from grader.core.review import (
 )
 from grader.core.sessions import SessionInfo
 from grader.core.stats import LiveStats
+from grader.core.store.models import RETRACTED
 from grader.core.text.sanitize import sanitize_line
 from grader.tui.commands import DIFF_COMMANDS, REVIEW_COMMANDS, bindings, key_of
 from grader.tui.messages import (

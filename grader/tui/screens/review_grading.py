@@ -10,9 +10,9 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from grader.core.models import RETRACTED
 from grader.core.review import PatchView, ReviewQueue
 from grader.core.sessions import SessionInfo
+from grader.core.store.models import RETRACTED
 from grader.tui.screens.dialogs import NoteScreen, TagsScreen
 from grader.tui.widgets.panels import LastPanel
 

@@ -12,12 +12,12 @@ from textual.message import Message
 
 from grader.core.assignment import PROPAGATED_SOURCE, claim_next, renew_claim, submit_session_verdict
 from grader.core.hash_backfill import backfill_norm_hashes
-from grader.core.models import RETRACTED
 from grader.core.review import PatchView, QueueFilter, ReviewQueue, load_patch_view, load_queue, pseudonyms
 from grader.core.sessions import SessionInfo
 from grader.core.stats import LiveStats
 from grader.core.stats_data import load_model_names, load_stat_records
-from grader.core.store import record_reveal, record_verdict
+from grader.core.store.models import RETRACTED
+from grader.core.store.verdicts import record_reveal, record_verdict
 from grader.tui.messages import (
     PatchLoaded,
     QueueLoaded,

@@ -6,7 +6,7 @@ Frozen DDL (not read from the models), so that this revision means the same thin
 import sqlalchemy as sa
 from alembic import op
 
-from grader.core.guards import install_append_only_guards
+from grader.core.store.guards import install_append_only_guards
 
 revision = "0003_gold_items"
 down_revision = "0002_audit_sessions"

@@ -1,4 +1,4 @@
-"""Schema upgrades in place: Alembic revisions shipped in grader/core/migrations, run inside one transaction."""
+"""Schema upgrades in place: Alembic revisions shipped in grader/core/store/migrations, run inside one transaction."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, inspect, select, text
 
-from grader.core.models import SCHEMA_VERSION, Meta
+from grader.core.store.models import SCHEMA_VERSION, Meta
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The Alembic revision each grader schema version corresponds to.

@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, select
 from sqlmodel import SQLModel
 
-from grader.core import models
-from grader.core.guards import install_append_only_guards
-from grader.core.migrate import stamp_head, upgrade_schema
-from grader.core.models import SCHEMA_VERSION, Meta
+from grader.core.store import models
+from grader.core.store.guards import install_append_only_guards
+from grader.core.store.migrate import stamp_head, upgrade_schema
+from grader.core.store.models import SCHEMA_VERSION, Meta
 
 ENV_DB = "GRADER_DB"
 BUSY_TIMEOUT_MS = 10000

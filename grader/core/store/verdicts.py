@@ -10,8 +10,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine, and_, func, select
 
-from grader.core.db import write_transaction
-from grader.core.models import (
+from grader.core.store.db import write_transaction
+from grader.core.store.models import (
     HUMAN_VERDICTS,
     RETRACTED,
     Patch,

@@ -1,6 +1,6 @@
 """Schema 1: the tables grader 0.1 created (task, submission, patch, reviewer, verdict, reveal, import_record).
 
-A database written by schema 1 has no alembic_version table; grader.core.migrate stamps it at this revision
+A database written by schema 1 has no alembic_version table; grader.core.store.migrate stamps it at this revision
 before upgrading. Nothing to do here.
 """
 

@@ -1,11 +1,11 @@
-"""Alembic environment: always run on the connection grader.core.migrate hands over, inside its transaction."""
+"""Alembic environment: always run on the connection grader.core.store.migrate hands over, inside its transaction."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlmodel import SQLModel
 
-from grader.core import models
+from grader.core.store import models
 
 
 def run_migrations() -> None:

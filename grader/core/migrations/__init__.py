@@ -1,1 +1,0 @@
-"""Alembic migrations of the grader schema, run programmatically by grader.core.migrate."""

@@ -1,0 +1,1 @@
+"""Alembic migrations of the grader schema, run programmatically by grader.core.store.migrate."""
