@@ -33,9 +33,9 @@ def default_data() -> Path:
 
 
 def build_store(data: Path, db: Path) -> None:
-    from grader.core.hash_backfill import backfill_norm_hashes
     from grader.core.importers.swebench import import_swebench
     from grader.core.importers.tasks import import_tasks
+    from grader.core.patches.hash_backfill import backfill_norm_hashes
     from grader.core.store.db import make_engine
 
     engine = make_engine(f"sqlite:///{db}")

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from grader.cli.app import DbOption, app, fail, open_engine, stdout_is_terminal
-from grader.core.render_text import render_lines
+from grader.core.patches.stdout import render_lines
 from grader.core.text.sanitize import decode_patch_bytes, sanitize_line
 
 
@@ -17,7 +17,7 @@ def load_stored_patch(db: str | None, patch_id: int) -> tuple[str, list[str]]:
     """The displayable diff of a stored patch and notices about its kind."""
     from sqlalchemy import select
 
-    from grader.core.patchtext import kind_notices, shown_text
+    from grader.core.patches.kinds import kind_notices, shown_text
     from grader.core.store.models import Patch
 
     engine = open_engine(db, create=False)

@@ -162,7 +162,7 @@ def stats_command(
 
 def _verifier_consistency(db: str | None, benchmark: str | None) -> dict[str, Any]:
     """Counts only (no model names, so blind sessions stay blind): identical patches with different verdicts."""
-    from grader.core.hash_backfill import backfill_norm_hashes
+    from grader.core.patches.hash_backfill import backfill_norm_hashes
     from grader.core.verifier_check import consistency_report, load_groups
 
     engine = open_engine(db, create=False)

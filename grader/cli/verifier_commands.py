@@ -17,7 +17,7 @@ from grader.cli.app import (
     open_engine,
     open_output_file,
 )
-from grader.core.hash_backfill import backfill_norm_hashes
+from grader.core.patches.hash_backfill import backfill_norm_hashes
 from grader.core.verifier_check import consistency_report, load_groups, write_inconsistent_csv
 
 

@@ -12,8 +12,8 @@ from datetime import datetime
 
 from sqlalchemy import Engine, func, select
 
-from grader.core.equivalence import NO_HASH_KINDS, normalised_hash
-from grader.core.patchtext import shown_text
+from grader.core.patches.equivalence import NO_HASH_KINDS, normalised_hash
+from grader.core.patches.kinds import shown_text
 from grader.core.store.db import write_transaction
 from grader.core.store.models import RETRACTED, Meta, Patch, Reveal, Reviewer, Submission, Task, Verdict
 from grader.core.store.verdicts import current_verdicts_query, decode_tags, total_cost_usd

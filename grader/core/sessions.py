@@ -28,7 +28,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine, func, select
 
-from grader.core.hash_backfill import backfill_norm_hashes
+from grader.core.patches.hash_backfill import backfill_norm_hashes
 from grader.core.sampling import (
     Candidate,
     DrawnItem,

@@ -17,7 +17,7 @@ from typing import IO, Any
 
 from sqlalchemy import Engine, select
 
-from grader.core.equivalence import NOTHING, normalised_hash
+from grader.core.patches.equivalence import NOTHING, normalised_hash
 from grader.core.store.models import Patch, Submission, Task
 from grader.core.text.csvcells import neutralise
 

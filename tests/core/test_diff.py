@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from pygments.token import String
 
-from grader.core.diff import FileEntry, HunkEntry, PatchIndex, ProseEntry, parse_patch
-from grader.core.diff_layout import DiffLayout, LayoutOptions
-from grader.core.highlight import HunkHighlighter, lexer_for_path, word_diff
-from grader.core.render_text import render_patch_text
+from grader.core.patches.highlight import HunkHighlighter, lexer_for_path, word_diff
+from grader.core.patches.index import FileEntry, HunkEntry, PatchIndex, ProseEntry, parse_patch
+from grader.core.patches.layout import DiffLayout, LayoutOptions
+from grader.core.patches.stdout import render_patch_text
 
 DIFFS = Path(__file__).resolve().parent.parent / "data" / "diffs"
 

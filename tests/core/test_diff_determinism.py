@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from grader.core.diff import PatchIndex, parse_patch
-from grader.core.highlight import WINDOW_LINES, HunkHighlighter
+from grader.core.patches.highlight import WINDOW_LINES, HunkHighlighter
+from grader.core.patches.index import PatchIndex, parse_patch
 
 
 def long_hunk_patch(context_before: int = 385, changed: int = 20, context_after: int = 30) -> str:

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from grader.cli import app
-from grader.core.render_text import render_patch_text
+from grader.core.patches.stdout import render_patch_text
 from grader.core.store.models import Patch, Submission, Task
 from grader.core.text.sanitize import MAX_LINE_CHARS, decode_patch_bytes, sanitize_line
 

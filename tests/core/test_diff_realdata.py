@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from grader.core.diff import PatchIndex
-from grader.core.diff_layout import DiffLayout, LayoutOptions
-from grader.core.diff_render import DiffPalette, DiffRenderer, RenderedPair
-from grader.core.highlight import HunkHighlighter
-from grader.core.render_text import _emit, _line_text
+from grader.core.patches.highlight import HunkHighlighter
+from grader.core.patches.index import PatchIndex
+from grader.core.patches.layout import DiffLayout, LayoutOptions
+from grader.core.patches.render import DiffPalette, DiffRenderer, RenderedPair
+from grader.core.patches.stdout import _emit, _line_text
 
 pytestmark = pytest.mark.realdata
 

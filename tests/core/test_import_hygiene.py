@@ -9,7 +9,7 @@ MODULES = [
     "grader.core.store.models",
     "grader.core.store.verdicts",
     "grader.core.export",
-    "grader.core.patchtext",
+    "grader.core.patches.kinds",
     "grader.core.importers.swebench",
     "grader.core.importers.tasks",
     "grader.core.importers.graded_csv",

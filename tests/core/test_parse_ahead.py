@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from grader.core.equivalence import stored_norm_hash
 from grader.core.importers.common import ImportReport, RowErrors
 from grader.core.importers.parse_ahead import PARALLEL_MIN_FILES, PARENT_CHECK_S, parsed_in_order
 from grader.core.importers.swebench_parse import hash_rows, parse_submission
+from grader.core.patches.equivalence import stored_norm_hash
 
 MAIN = os.getpid()
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from grader.core.equivalence import stored_norm_hash
 from grader.core.importers.swebench import find_predictions, import_swebench
 from grader.core.importers.tasks import import_tasks
+from grader.core.patches.equivalence import stored_norm_hash
 from grader.core.store.models import Patch, Submission, Task
 
 pytestmark = pytest.mark.realdata

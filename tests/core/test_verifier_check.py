@@ -13,9 +13,9 @@ from sqlalchemy import Engine, func, select, update
 from typer.testing import CliRunner
 
 from grader.cli import app
-from grader.core.equivalence import NOTHING, drop_whitespace_changes, normalise_patch, normalised_hash
-from grader.core.hash_backfill import backfill_norm_hashes
 from grader.core.importers.swebench import find_predictions, find_results, import_swebench
+from grader.core.patches.equivalence import NOTHING, drop_whitespace_changes, normalise_patch, normalised_hash
+from grader.core.patches.hash_backfill import backfill_norm_hashes
 from grader.core.store.db import make_engine
 from grader.core.store.models import Patch
 from grader.core.verifier_check import consistency_report, load_groups

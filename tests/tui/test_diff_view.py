@@ -6,7 +6,7 @@ import re
 import time
 from pathlib import Path
 
-from grader.core.diff import FileEntry, HunkEntry
+from grader.core.patches.index import FileEntry, HunkEntry
 from grader.tui.widgets.diff_files import FileListScreen
 from grader.tui.widgets.diff_view import DiffView
 from tests.tui.diff_host import DiffHostApp

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from rich.segment import Segment
 
-from grader.core.diff import parse_patch
-from grader.core.diff_layout import DiffLayout
-from grader.core.diff_render import DiffRenderer, RenderedLine, RenderedPair
+from grader.core.patches.index import parse_patch
+from grader.core.patches.layout import DiffLayout
+from grader.core.patches.render import DiffRenderer, RenderedLine, RenderedPair
 from grader.tui.widgets.diff_view import DiffView
 from tests.core.test_diff_determinism import long_hunk_patch
 from tests.tui.diff_host import DiffHostApp

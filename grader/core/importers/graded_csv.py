@@ -12,7 +12,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
-from grader.core.equivalence import stored_norm_hash
 from grader.core.importers.common import (
     BadInput,
     ImportReport,
@@ -25,7 +24,8 @@ from grader.core.importers.common import (
     record_import,
 )
 from grader.core.importers.swebench import repo_from_instance_id
-from grader.core.patchtext import classify_patch
+from grader.core.patches.equivalence import stored_norm_hash
+from grader.core.patches.kinds import classify_patch
 from grader.core.store.db import bulk_write_transaction
 from grader.core.store.models import HUMAN_VERDICTS, Patch, Submission, Task, Verdict, utcnow
 from grader.core.store.verdicts import TAG_SEPARATOR, insert_verdict

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from grader.core.equivalence import stored_norm_hash
 from grader.core.importers.common import RowErrors, iter_json_records, read_text, record_instance_id
 from grader.core.importers.swebench_results import Outcome, parse_results
-from grader.core.patchtext import classify_patch
+from grader.core.patches.equivalence import stored_norm_hash
+from grader.core.patches.kinds import classify_patch
 
 PREDICTION_FILES = ("all_preds.jsonl", "predictions.jsonl", "preds.jsonl", "all_preds.json", "preds.json")
 

@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Rule, Static
 
 from grader.core.adjudication import AdjudicationCase, adjudication_queue, record_adjudication
-from grader.core.patchtext import kind_notices
+from grader.core.patches.kinds import kind_notices
 from grader.core.review import PatchView, load_patch_view
 from grader.core.sessions import SessionInfo, model_display_names
 from grader.core.store.verdicts import SavedVerdict

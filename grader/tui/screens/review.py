@@ -21,7 +21,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Rule, Static
 
-from grader.core.patchtext import kind_notices
+from grader.core.patches.kinds import kind_notices
 from grader.core.review import (
     PatchView,
     QueueFilter,

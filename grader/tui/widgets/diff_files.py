@@ -11,8 +11,8 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from grader.core.diff import FileEntry
-from grader.core.diff_render import STATUS_SYMBOLS
+from grader.core.patches.index import FileEntry
+from grader.core.patches.render import STATUS_SYMBOLS
 from grader.core.text.sanitize import sanitize_line
 
 

@@ -13,9 +13,9 @@ from rich.segment import Segment
 from textual.cache import LRUCache
 from textual.strip import Strip
 
-from grader.core.diff import HunkEntry, PatchIndex
-from grader.core.diff_layout import DiffLayout, LayoutOptions, Row
-from grader.core.diff_render import DiffPalette, DiffRenderer, RenderedLine, RenderedPair
+from grader.core.patches.index import HunkEntry, PatchIndex
+from grader.core.patches.layout import DiffLayout, LayoutOptions, Row
+from grader.core.patches.render import DiffPalette, DiffRenderer, RenderedLine, RenderedPair
 from grader.core.text.sanitize import MAX_LINE_CHARS, sanitize_line
 
 PREFETCH_DELAY = 0.012  # seconds after a paint before the neighbouring pages are rendered ahead

@@ -3,7 +3,7 @@
 `DiffView.show_patch(text)` indexes only the first screenful before painting; the rest of the patch is indexed
 in small slices on the event loop afterwards. Rows render lazily through two LRU caches (rendered rows and
 final cropped strips, in grader.tui.widgets.diff_rows); syntax colouring is lazy and cached per hunk window
-(grader.core.highlight).
+(grader.core.patches.highlight).
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from grader.core.diff import FileEntry, HunkEntry, PatchIndex
-from grader.core.diff_layout import DiffLayout, LayoutOptions, Row, caller_notices
-from grader.core.diff_render import DiffPalette, DiffRenderer, RenderedLine, RenderedPair
-from grader.core.highlight import HunkHighlighter, warm_up
+from grader.core.patches.highlight import HunkHighlighter, warm_up
+from grader.core.patches.index import FileEntry, HunkEntry, PatchIndex
+from grader.core.patches.layout import DiffLayout, LayoutOptions, Row, caller_notices
+from grader.core.patches.render import DiffPalette, DiffRenderer, RenderedLine, RenderedPair
 from grader.core.text.sanitize import MAX_LINE_CHARS
 from grader.tui.paint import paint_now
 from grader.tui.widgets.diff_rows import COLOUR_BUDGET, DiffRowPainter, split_widths

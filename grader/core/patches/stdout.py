@@ -7,9 +7,9 @@ from collections.abc import Iterator, Sequence
 from rich.color import ColorSystem
 from rich.segment import Segment
 
-from grader.core.diff import parse_patch
-from grader.core.diff_layout import DiffLayout, LayoutOptions, caller_notices
-from grader.core.diff_render import DiffPalette, DiffRenderer, RenderedLine, RenderedPair
+from grader.core.patches.index import parse_patch
+from grader.core.patches.layout import DiffLayout, LayoutOptions, caller_notices
+from grader.core.patches.render import DiffPalette, DiffRenderer, RenderedLine, RenderedPair
 
 
 def _line_text(rendered: RenderedLine | RenderedPair) -> list[Segment]:

@@ -1,5 +1,5 @@
 """The entries of an indexed patch: files, hunks (bodies parsed into lines on demand) and prose, plus a file's
-status from its header lines through unidiff. `grader.core.diff` scans a patch text into these.
+status from its header lines through unidiff. `grader.core.patches.index` scans a patch text into these.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ MAX_PAIRED_RUN = 1000  # removed runs longer than this get no word-level pairing
 
 
 class PatchIndex(Protocol):
-    """What an entry reads of the index that made it (`grader.core.diff.PatchIndex`; a protocol here, so the
+    """What an entry reads of the index that made it (`grader.core.patches.index.PatchIndex`; a protocol here, so the
     entries do not import the scanner): the lines so far, whether the scan is done, and the file and hunk the
     scan is still extending."""
 

@@ -1,7 +1,7 @@
 """A patch as files, hunks and lines with old/new numbers, built lazily so a 50k-line patch opens at once.
 
 `PatchIndex` scans the text incrementally (`advance`) into blocks: file headers, hunks and prose (the entries
-live in grader.core.diff_entries and are re-exported here). Hunk bodies are parsed on demand in chunks
+live in grader.core.patches.entries and are re-exported here). Hunk bodies are parsed on demand in chunks
 (`HunkEntry.body`), file headers through unidiff (`FileEntry.info`). Nothing raises on a broken patch: what does
 not parse becomes prose, with a notice.
 """
@@ -13,7 +13,7 @@ import re
 from rich.cells import cell_len
 from unidiff.constants import RE_HUNK_HEADER
 
-from grader.core.diff_entries import (
+from grader.core.patches.entries import (
     BODY_CHUNK_LINES,
     MAX_PAIRED_RUN,
     Block,

@@ -21,7 +21,7 @@ from pygments.token import _TokenType
 from pygments.util import ClassNotFound
 
 if TYPE_CHECKING:
-    from grader.core.diff import HunkEntry
+    from grader.core.patches.index import HunkEntry
 
 WHOLE_SIDE_LINES = 150
 WINDOW_LINES = 32

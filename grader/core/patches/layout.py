@@ -10,7 +10,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from grader.core.diff import Block, FileEntry, HunkEntry, PatchIndex, ProseEntry
+from grader.core.patches.index import Block, FileEntry, HunkEntry, PatchIndex, ProseEntry
 
 # A row is a tuple whose first item says what it is:
 #   ("notice", text)                                    the caller's notices, then the index's (raw text)

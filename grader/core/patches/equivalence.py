@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from grader.core.patchtext import shown_text
+from grader.core.patches.kinds import shown_text
 
 NO_HASH_KINDS = ("empty", "null", "absent")
 NOTHING = ""  # the stored hash of a patch whose normalised form is empty: it joins no group

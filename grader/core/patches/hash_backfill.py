@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, bindparam, select
 
-from grader.core.equivalence import NO_HASH_KINDS, stored_norm_hash
+from grader.core.patches.equivalence import NO_HASH_KINDS, stored_norm_hash
 from grader.core.store.db import write_transaction
 from grader.core.store.models import Patch
 

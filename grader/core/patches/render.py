@@ -14,9 +14,9 @@ from pygments.token import Token, _TokenType
 from rich.segment import Segment
 from rich.style import Style
 
-from grader.core.diff import DiffLine, FileEntry, HunkEntry
-from grader.core.diff_layout import DiffLayout, Row
-from grader.core.highlight import HunkHighlighter
+from grader.core.patches.highlight import HunkHighlighter
+from grader.core.patches.index import DiffLine, FileEntry, HunkEntry
+from grader.core.patches.layout import DiffLayout, Row
 from grader.core.text.sanitize import MAX_LINE_CHARS, TAB_SIZE, sanitize_line, sanitize_pieces
 
 STATUS_SYMBOLS = {
