@@ -28,11 +28,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import create_engine, select, text
 
-from grader.core.sampling import SampleSpec
-from grader.core.sessions import create_session
+from grader.core.audit.sampling import SampleSpec
+from grader.core.audit.sessions import create_session
+from grader.core.audit.synthetic import add_synthetic_patches, read_committed_log, simulate_reviewer
 from grader.core.store.db import make_engine
 from grader.core.store.models import Reviewer, Verdict
-from grader.core.synthetic import add_synthetic_patches, read_committed_log, simulate_reviewer
 
 PG_URL = os.environ.get("GRADER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

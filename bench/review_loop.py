@@ -113,7 +113,7 @@ async def measure_naive(db: Path, verdicts: int, size: tuple[int, int] = (120, 4
     from textual.screen import Screen
     from textual.widgets import Static
 
-    from grader.core.review import load_patch_view, load_queue, pseudonyms
+    from grader.core.audit.review import load_patch_view, load_queue, pseudonyms
     from grader.core.store.db import make_engine
     from grader.core.store.verdicts import record_verdict
 

@@ -137,7 +137,7 @@ def export_command(
     db: DbOption = None,
 ) -> None:
     """The graded set: one row per patch and human verdict; ungraded patches have an empty human_verdict."""
-    from grader.core.sessions import SessionError, get_session
+    from grader.core.audit.sessions import SessionError, get_session
 
     if format not in ("csv", "jsonl"):
         fail(f"unknown format {format!r}: use csv or jsonl")

@@ -25,7 +25,7 @@ BenchmarkOption = Annotated[str | None, typer.Option("--benchmark", help="The be
 
 
 def _patch_id(engine: Engine, patch_id: int | None, task: str | None, model: str | None, benchmark: str | None) -> int:
-    from grader.core.gold import GoldError, resolve_patch
+    from grader.core.audit.gold import GoldError, resolve_patch
 
     if patch_id is not None:
         if task or model:
@@ -53,7 +53,7 @@ def add_command(
     db: DbOption = None,
 ) -> None:
     """Mark a patch gold with its known answer (a later mark supersedes an earlier one)."""
-    from grader.core.gold import GoldError, mark_gold
+    from grader.core.audit.gold import GoldError, mark_gold
 
     if not answer.strip():
         fail("--answer is required: the known answer, pass or fail")
@@ -75,7 +75,7 @@ def import_command(
     as_json: JsonOption = False,
 ) -> None:
     """Mark every row's patch gold, all or nothing; a bad row is named by file and line (--skip-bad: listed)."""
-    from grader.core.gold import import_gold
+    from grader.core.audit.gold import import_gold
     from grader.core.importers.common import BadInput
 
     engine = open_engine(db)
@@ -91,7 +91,7 @@ def import_command(
 @gold_app.command("list")
 def list_command(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Every current gold item with its answer, who marked it and when."""
-    from grader.core.gold import list_gold
+    from grader.core.audit.gold import list_gold
 
     entries = list_gold(open_engine(db, create=False))
     if as_json:
@@ -119,7 +119,7 @@ def remove_command(
     db: DbOption = None,
 ) -> None:
     """The patch is no longer gold (its marks stay in the history)."""
-    from grader.core.gold import GoldError, withdraw_gold
+    from grader.core.audit.gold import GoldError, withdraw_gold
 
     engine = open_engine(db)
     target = _patch_id(engine, patch_id, task, model, benchmark)

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from grader.cli.app import DbOption, app, check_known_names, fail, open_engine
-from grader.core.review import QueueFilter, parse_rubric
+from grader.core.audit.review import QueueFilter, parse_rubric
 
 ENV_REVIEWER = "GRADER_REVIEWER"
 ENV_TAGS = "GRADER_TAGS"
@@ -96,7 +96,7 @@ def review_command(
     engine = open_engine(db)
     info = None
     if session is not None:
-        from grader.core.sessions import SessionError, get_session
+        from grader.core.audit.sessions import SessionError, get_session
 
         try:
             info = get_session(engine, session)

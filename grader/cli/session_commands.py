@@ -43,8 +43,8 @@ def create_command(
     as_json: JsonOption = False,
 ) -> None:
     """Draw the sample and open the session for grading."""
-    from grader.core.sampling import SampleSpec, SamplingError
-    from grader.core.sessions import SessionError, create_session, session_report
+    from grader.core.audit.sampling import SampleSpec, SamplingError
+    from grader.core.audit.sessions import SessionError, create_session, session_report
 
     spec = SampleSpec(
         benchmarks=_split(benchmark),
@@ -84,8 +84,8 @@ def create_command(
 @session_app.command("list")
 def list_command(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Every session with its state and progress."""
-    from grader.core.assignment import session_progress
-    from grader.core.sessions import list_sessions
+    from grader.core.audit.assignment import session_progress
+    from grader.core.audit.sessions import list_sessions
 
     engine = open_engine(db, create=False)
     rows = []
@@ -126,7 +126,7 @@ def show_command(
     as_json: JsonOption = False,
 ) -> None:
     """The session's design, strata (population N and sample n), progress, disagreements and patches."""
-    from grader.core.sessions import SessionError, get_session, session_report
+    from grader.core.audit.sessions import SessionError, get_session, session_report
 
     engine = open_engine(db, create=False)
     try:
@@ -161,7 +161,7 @@ def close_command(
     name: Annotated[str, typer.Argument()], by: ActorOption = None, db: DbOption = None, as_json: JsonOption = False
 ) -> None:
     """No more claims or verdicts in the session (recorded with who and when)."""
-    from grader.core.sessions import SessionError, close_session
+    from grader.core.audit.sessions import SessionError, close_session
 
     actor = reviewer_name(by)
     try:
@@ -180,7 +180,7 @@ def unblind_command(
     name: Annotated[str, typer.Argument()], by: ActorOption = None, db: DbOption = None, as_json: JsonOption = False
 ) -> None:
     """Show model names in this session's stats, export and listing from now on (recorded with who and when)."""
-    from grader.core.sessions import SessionError, unblind_session
+    from grader.core.audit.sessions import SessionError, unblind_session
 
     try:
         info = unblind_session(open_engine(db, create=False), name, actor=reviewer_name(by))

@@ -35,7 +35,7 @@ def _load(
 ) -> tuple[Any, Any, dict[str, Any] | None, Any]:
     """The records and model names; with a session, only its verdicts, pseudonyms while it is blind, and the
     session's recorded design (the scope its corrected estimates are computed in)."""
-    from grader.core.sessions import find_session, model_display_names
+    from grader.core.audit.sessions import find_session, model_display_names
     from grader.core.stats_data import load_model_names
 
     engine = open_engine(db, create=False)
@@ -60,12 +60,12 @@ def _load(
     summary = None
     scope = None
     if info is not None:
-        from grader.core.adjudication import session_cases
+        from grader.core.audit.adjudication import session_cases
         from grader.core.stats_session import SessionScope, load_session_design
 
         design = load_session_design(engine, info.id)
 
-        from grader.core.sessions import session_patches
+        from grader.core.audit.sessions import session_patches
 
         sampled = {patch.patch_id for patch in session_patches(engine, info.id)}  # gold items are not
         split = [case for case in session_cases(engine, info.id) if case.disagreement and case.patch_id in sampled]

@@ -10,7 +10,7 @@ from typing import IO, Any
 
 from sqlalchemy import Engine, select
 
-from grader.core.sessions import SessionInfo
+from grader.core.audit.sessions import SessionInfo
 from grader.core.store.models import RETRACTED, Patch, Reviewer, SessionItem, Submission, Task
 from grader.core.store.verdicts import TAG_SEPARATOR, current_verdicts_query, decode_tags
 from grader.core.text.csvcells import neutralise
@@ -105,8 +105,8 @@ def iter_export_rows(
     cases: dict[int, Any] = {}
     shown: dict[str, str] = {}
     if session is not None:
-        from grader.core.adjudication import session_cases
-        from grader.core.sessions import model_display_names
+        from grader.core.audit.adjudication import session_cases
+        from grader.core.audit.sessions import model_display_names
 
         items = SessionItem.__table__
         sampled = select(items.c.patch_id).where(items.c.session_id == session.id, items.c.gold.is_(False))

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import Engine, select
 
 from grader.core.agreement import Rate, rate
-from grader.core.gold import current_gold_query
+from grader.core.audit.gold import current_gold_query
 from grader.core.store.models import ADJUDICATION_SOURCE, RETRACTED, Reviewer
 from grader.core.store.verdicts import current_verdicts_query
 

@@ -20,8 +20,8 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from grader.core.audit.sampling import SampleSpec, stratum_key
 from grader.core.estimates import CorrectedEstimate, DomainStratum, Stratum, corrected_pass_rate, domain_pass_rate
-from grader.core.sampling import SampleSpec, stratum_key
 from grader.core.stats_data import HumanVerdict
 from grader.core.store.models import (
     RETRACTED,

@@ -11,8 +11,8 @@ from textual import events
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
-from grader.core.review import QueueFilter, rubric_tags
-from grader.core.sessions import SessionInfo
+from grader.core.audit.review import QueueFilter, rubric_tags
+from grader.core.audit.sessions import SessionInfo
 from grader.tui.commands import DIFF_COMMANDS, REVIEW_COMMANDS
 from grader.tui.idle_gc import IdleCollector
 from grader.tui.screens.adjudicate import AdjudicationScreen

@@ -6,7 +6,7 @@ from typing import Any
 
 from textual.message import Message
 
-from grader.core.review import PatchView, ReviewQueue
+from grader.core.audit.review import PatchView, ReviewQueue
 from grader.core.store.verdicts import SavedVerdict
 
 

@@ -13,15 +13,15 @@ from statsmodels.stats.proportion import proportion_confint
 from typer.testing import CliRunner
 
 from grader.cli import app
-from grader.core.assignment import claim_next, session_progress, submit_session_verdict
-from grader.core.gold import gold_answers, list_gold, mark_gold, withdraw_gold
+from grader.core.audit.assignment import claim_next, session_progress, submit_session_verdict
+from grader.core.audit.gold import gold_answers, list_gold, mark_gold, withdraw_gold
+from grader.core.audit.sampling import SampleSpec
+from grader.core.audit.sessions import create_session, session_patches, stratum_sizes
+from grader.core.audit.synthetic import add_synthetic_patches
 from grader.core.gold_accuracy import reviewer_accuracies
-from grader.core.sampling import SampleSpec
-from grader.core.sessions import create_session, session_patches, stratum_sizes
 from grader.core.stats_session import design_estimate, load_session_design
 from grader.core.store.models import GoldAnswer, Patch, Reviewer, SessionAssignment, SessionItem, Submission, Task
 from grader.core.store.verdicts import record_verdict
-from grader.core.synthetic import add_synthetic_patches
 
 
 def _run(engine: Engine, *args: str, code: int = 0) -> str:
@@ -150,9 +150,9 @@ def test_gold_share_mixes_gold_into_each_reviewers_queue(engine: Engine) -> None
     per_sample_patch = Counter(p for r in reviewers for p in claimed[r] if p in sample)
     assert set(per_sample_patch.values()) == {2} and set(per_sample_patch) == sample
     # Exports and the adjudication queue of the session hold the sample only, never the gold mixed in.
-    from grader.core.adjudication import session_cases
+    from grader.core.audit.adjudication import session_cases
+    from grader.core.audit.sessions import get_session
     from grader.core.export import iter_export_rows
-    from grader.core.sessions import get_session
 
     assert {c.patch_id for c in session_cases(engine, session.id)} == sample
     exported = list(iter_export_rows(engine, include_patch=False, session=get_session(engine, "g")))
@@ -319,7 +319,7 @@ def _without_design(value: Any) -> Any:
 
 
 def test_gold_import_skips_a_row_with_too_many_cells_only_when_asked(engine: Engine, tmp_path: Path) -> None:
-    from grader.core.gold import import_gold
+    from grader.core.audit.gold import import_gold
     from grader.core.importers.common import BadInput
 
     add_synthetic_patches(engine, 10, models=2, seed=3)

@@ -1,4 +1,4 @@
-"""What the review screen is given to show for each kind of patch (grader/core/review.py)."""
+"""What the review screen is given to show for each kind of patch (grader/core/audit/review.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
+from grader.core.audit.review import load_patch_view
 from grader.core.importers.swebench import import_swebench
-from grader.core.review import load_patch_view
 from grader.core.store.models import Patch, Submission, Task
 
 

@@ -8,8 +8,8 @@ from collections import Counter
 import pytest
 from sqlalchemy import Engine, select
 
-from grader.core.adjudication import adjudication_queue, record_adjudication, session_cases
-from grader.core.assignment import (
+from grader.core.audit.adjudication import adjudication_queue, record_adjudication, session_cases
+from grader.core.audit.assignment import (
     AssignmentError,
     claim_next,
     others_verdicts_visible,
@@ -19,8 +19,8 @@ from grader.core.assignment import (
     session_progress,
     submit_session_verdict,
 )
-from grader.core.sampling import SampleSpec, SamplingError, allocate
-from grader.core.sessions import (
+from grader.core.audit.sampling import SampleSpec, SamplingError, allocate
+from grader.core.audit.sessions import (
     SessionError,
     close_session,
     create_session,
@@ -30,8 +30,8 @@ from grader.core.sessions import (
     stratum_sizes,
     unblind_session,
 )
+from grader.core.audit.synthetic import add_synthetic_patches
 from grader.core.store.models import SessionAssignment, SessionItem
-from grader.core.synthetic import add_synthetic_patches
 
 
 @pytest.fixture

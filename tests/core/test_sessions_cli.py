@@ -10,11 +10,11 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from grader.cli import app
-from grader.core.adjudication import record_adjudication
-from grader.core.assignment import claim_next, submit_session_verdict
+from grader.core.audit.adjudication import record_adjudication
+from grader.core.audit.assignment import claim_next, submit_session_verdict
+from grader.core.audit.sessions import get_session
+from grader.core.audit.synthetic import add_synthetic_patches
 from grader.core.export import COLUMNS, SESSION_COLUMNS
-from grader.core.sessions import get_session
-from grader.core.synthetic import add_synthetic_patches
 
 
 def _run(engine: Engine, *args: str) -> str:
@@ -61,7 +61,7 @@ def test_session_commands_blind_until_unblinded(engine: Engine) -> None:
     first = shown["patches"][0]
     assert set(first) >= {"task_id", "model", "verdicts", "disagreement", "adjudicated"}
     # Adjudicate one patch; stats and export show it.
-    from grader.core.sessions import session_patches
+    from grader.core.audit.sessions import session_patches
 
     patch_id = session_patches(engine, info.id)[0].patch_id
     record_adjudication(engine, session_id=info.id, patch_id=patch_id, adjudicator="cy", verdict="pass")

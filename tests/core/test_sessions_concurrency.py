@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from grader.core.sampling import SampleSpec
-from grader.core.sessions import create_session
+from grader.core.audit.sampling import SampleSpec
+from grader.core.audit.sessions import create_session
+from grader.core.audit.synthetic import add_synthetic_patches, read_committed_log, simulate_reviewer
 from grader.core.store.models import Reviewer, SessionAssignment, Verdict
-from grader.core.synthetic import add_synthetic_patches, read_committed_log, simulate_reviewer
 
 PROCESSES = 4
 PATCHES = 200

@@ -10,21 +10,21 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine, select
 
-from grader.core.assignment import (
+from grader.core.audit.assignment import (
     PROPAGATED_SOURCE,
     claim_next,
     reviewer_has_work,
     session_progress,
     submit_session_verdict,
 )
-from grader.core.gold import mark_gold
-from grader.core.sampling import Candidate, SampleSpec, draw_sample, stratum_key
-from grader.core.sessions import create_session, session_patches
+from grader.core.audit.gold import mark_gold
+from grader.core.audit.sampling import Candidate, SampleSpec, draw_sample, stratum_key
+from grader.core.audit.sessions import create_session, session_patches
+from grader.core.audit.synthetic import add_synthetic_patches
 from grader.core.stats_data import HumanVerdict
 from grader.core.stats_session import SessionDesign, SessionUnit, design_estimate
 from grader.core.store.models import RETRACTED, Patch, Reviewer, SessionAssignment, Task, Verdict
 from grader.core.store.verdicts import current_verdicts_query
-from grader.core.synthetic import add_synthetic_patches
 from grader.core.tally import item_facts
 
 

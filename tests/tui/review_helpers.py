@@ -12,9 +12,9 @@ from sqlalchemy import Engine
 from textual.pilot import Pilot
 from textual.screen import Screen
 
+from grader.core.audit.review import PSEUDONYM_SALT_KEY
 from grader.core.importers.swebench import import_swebench
 from grader.core.importers.tasks import import_tasks
-from grader.core.review import PSEUDONYM_SALT_KEY
 from grader.core.store.db import make_engine
 from grader.core.store.models import Meta
 

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import Engine
 from textual.pilot import Pilot
 
-from grader.core.assignment import claim_next, submit_session_verdict
-from grader.core.sampling import SampleSpec
-from grader.core.sessions import SessionInfo, create_session, get_session
+from grader.core.audit.assignment import claim_next, submit_session_verdict
+from grader.core.audit.sampling import SampleSpec
+from grader.core.audit.sessions import SessionInfo, create_session, get_session
 from grader.tui.app import GraderApp
 from grader.tui.screens.adjudicate import AdjudicationScreen
 from grader.tui.widgets.diff_view import DiffView

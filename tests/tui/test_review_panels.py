@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import Engine
 from textual.widget import Widget
 
+from grader.core.audit.review import PSEUDONYM_SALT_KEY
 from grader.core.importers.swebench import import_swebench
-from grader.core.review import PSEUDONYM_SALT_KEY
 from grader.core.store.db import make_engine
 from grader.core.store.models import Meta
 from grader.tui.app import GraderApp

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from grader.core.assignment import session_progress
-from grader.core.sampling import SampleSpec
-from grader.core.sessions import create_session, get_session
+from grader.core.audit.assignment import session_progress
+from grader.core.audit.sampling import SampleSpec
+from grader.core.audit.sessions import create_session, get_session
 from grader.core.store.models import Verdict
 from grader.tui.app import GraderApp
 from grader.tui.screens.review import ReviewScreen
@@ -49,8 +49,8 @@ async def test_session_review_leases_one_patch_at_a_time(tmp_path: Path) -> None
 
 
 async def test_adjudication_screen_settles_disagreements(tmp_path: Path) -> None:
-    from grader.core.adjudication import adjudication_queue
-    from grader.core.assignment import claim_next, submit_session_verdict
+    from grader.core.audit.adjudication import adjudication_queue
+    from grader.core.audit.assignment import claim_next, submit_session_verdict
     from grader.tui.screens.adjudicate import AdjudicationScreen
 
     engine = review_store(tmp_path / "g.db")

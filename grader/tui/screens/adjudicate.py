@@ -16,10 +16,10 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Rule, Static
 
-from grader.core.adjudication import AdjudicationCase, adjudication_queue, record_adjudication
+from grader.core.audit.adjudication import AdjudicationCase, adjudication_queue, record_adjudication
+from grader.core.audit.review import PatchView, load_patch_view
+from grader.core.audit.sessions import SessionInfo, model_display_names
 from grader.core.patches.kinds import kind_notices
-from grader.core.review import PatchView, load_patch_view
-from grader.core.sessions import SessionInfo, model_display_names
 from grader.core.store.verdicts import SavedVerdict
 from grader.core.text.sanitize import sanitize_line
 from grader.tui.commands import DIFF_COMMANDS, bindings

@@ -21,14 +21,14 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Rule, Static
 
-from grader.core.patches.kinds import kind_notices
-from grader.core.review import (
+from grader.core.audit.review import (
     PatchView,
     QueueFilter,
     ReviewerVerdict,
     ReviewQueue,
 )
-from grader.core.sessions import SessionInfo
+from grader.core.audit.sessions import SessionInfo
+from grader.core.patches.kinds import kind_notices
 from grader.core.stats import LiveStats
 from grader.core.store.models import RETRACTED
 from grader.core.text.sanitize import sanitize_line

@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from grader.core.review import PatchView, ReviewQueue
-from grader.core.sessions import SessionInfo
+from grader.core.audit.review import PatchView, ReviewQueue
+from grader.core.audit.sessions import SessionInfo
 from grader.core.store.models import RETRACTED
 from grader.tui.screens.dialogs import NoteScreen, TagsScreen
 from grader.tui.widgets.panels import LastPanel

@@ -10,10 +10,10 @@ from sqlalchemy import Engine
 from textual import work
 from textual.message import Message
 
-from grader.core.assignment import PROPAGATED_SOURCE, claim_next, renew_claim, submit_session_verdict
+from grader.core.audit.assignment import PROPAGATED_SOURCE, claim_next, renew_claim, submit_session_verdict
+from grader.core.audit.review import PatchView, QueueFilter, ReviewQueue, load_patch_view, load_queue, pseudonyms
+from grader.core.audit.sessions import SessionInfo
 from grader.core.patches.hash_backfill import backfill_norm_hashes
-from grader.core.review import PatchView, QueueFilter, ReviewQueue, load_patch_view, load_queue, pseudonyms
-from grader.core.sessions import SessionInfo
 from grader.core.stats import LiveStats
 from grader.core.stats_data import load_model_names, load_stat_records
 from grader.core.store.models import RETRACTED

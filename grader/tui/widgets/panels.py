@@ -20,7 +20,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Footer, Static
 
-from grader.core.review import PatchView
+from grader.core.audit.review import PatchView
 from grader.core.text.sanitize import sanitize_line
 
 Part = str | tuple[str, str]

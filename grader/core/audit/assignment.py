@@ -30,8 +30,8 @@ from typing import TypeVar
 from sqlalchemy import Connection, Engine, and_, case, exists, func, or_, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from grader.core.audit.sampling import SampleSpec
 from grader.core.patches.equivalence import NOTHING
-from grader.core.sampling import SampleSpec
 from grader.core.store.db import write_transaction
 from grader.core.store.models import (
     RETRACTED,

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine, select
 
-from grader.core.assignment import AssignmentError, run_write
+from grader.core.audit.assignment import AssignmentError, run_write
 from grader.core.store.models import ADJUDICATION_SOURCE, RETRACTED, Patch, Reviewer, SessionItem, Submission, Task
 from grader.core.store.verdicts import SavedVerdict, current_verdicts_query, decode_tags, insert_verdict
 

@@ -4,7 +4,7 @@ API for the review screen (every function takes an engine; each write is one sho
 
 - `get_session(engine, "name-or-id") -> SessionInfo` (`.id`, `.models_hidden`, `.overlap`, `.is_open`);
   `model_display_names(engine, info) -> dict[model, shown name]` (pseudonyms while the session is blind).
-- Assignment (`grader.core.assignment`): `claim_next(engine, session_id, reviewer, lease_seconds=...)` returns
+- Assignment (`grader.core.audit.assignment`): `claim_next(engine, session_id, reviewer, lease_seconds=...)` returns
   the next patch id in the reviewer's own shuffled order that still needs a reviewer (or the patch the reviewer
   already holds), leased for `lease_seconds`; None when nothing is left for them. `renew_claim(...)` while the
   patch is on screen, `release_claim(...)` to skip it. `submit_session_verdict(engine, session_id=..., patch_id=...,
@@ -13,7 +13,7 @@ API for the review screen (every function takes an engine; each write is one sho
   `others_verdicts_visible(engine, session_id, reviewer, patch_id)` is False until the reviewer has committed
   their own verdict; only then may the screen show `session_patch_verdicts(...)`. `reviewer_has_work(...)`,
   `session_progress(...)`.
-- Adjudication (`grader.core.adjudication`): `adjudication_queue(engine, session_id)` lists the patches whose
+- Adjudication (`grader.core.audit.adjudication`): `adjudication_queue(engine, session_id)` lists the patches whose
   reviewers disagree (pass vs fail), with every verdict, note and tags side by side;
   `record_adjudication(engine, session_id=..., patch_id=..., adjudicator=..., verdict=..., note=...)` writes the
   label the statistics use (a verdict with source 'adjudication').
@@ -28,8 +28,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine, func, select
 
-from grader.core.patches.hash_backfill import backfill_norm_hashes
-from grader.core.sampling import (
+from grader.core.audit.sampling import (
     Candidate,
     DrawnItem,
     SampleSpec,
@@ -39,6 +38,7 @@ from grader.core.sampling import (
     gold_per_reviewer,
     load_candidates,
 )
+from grader.core.patches.hash_backfill import backfill_norm_hashes
 from grader.core.store.db import write_transaction
 from grader.core.store.models import (
     AuditSession,
@@ -236,7 +236,7 @@ def _draw_gold(
     """Each reviewer's gold items: current gold patches matching the filters and not in the sample."""
     if not spec.gold_share:
         return {}
-    from grader.core.gold import gold_answers
+    from grader.core.audit.gold import gold_answers
 
     answers = gold_answers(conn)
     sampled = {d.candidate.patch_id for d in drawn}
@@ -293,7 +293,7 @@ def _require(conn: Connection, ref: str | int) -> SessionInfo:
 
 def model_display_names(engine: Engine, info: SessionInfo) -> dict[str, str]:
     """Model name → the name to show for this session: itself, or its pseudonym while the session is blind."""
-    from grader.core.review import pseudonyms
+    from grader.core.audit.review import pseudonyms
 
     names = pseudonyms(engine)
     return names if info.models_hidden else {model: model for model in names}
@@ -353,8 +353,8 @@ def session_report(engine: Engine, info: SessionInfo) -> dict[str, object]:
 
     Model names (also inside strata) are pseudonyms while the session is blind.
     """
-    from grader.core.adjudication import session_cases
-    from grader.core.assignment import session_progress
+    from grader.core.audit.adjudication import session_cases
+    from grader.core.audit.assignment import session_progress
 
     shown = model_display_names(engine, info)
     progress = session_progress(engine, info.id)
