@@ -23,9 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from grader.core.stats import LiveStats, compute_report
-from grader.core.stats_columns import StatColumns
-from grader.core.stats_data import HumanVerdict, ItemRecord
+from grader.core.stats.columns import StatColumns
+from grader.core.stats.data import HumanVerdict, ItemRecord
+from grader.core.stats.report import LiveStats, compute_report
 
 REVIEWERS = ("ana", "bo", "cy", "dee", "eli")
 

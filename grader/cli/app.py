@@ -71,7 +71,7 @@ def check_known_names(engine: Engine, *, benchmarks: Iterable[str] = (), models:
     """Exit naming a benchmark or model (submission) the store does not hold: a filter on it would match nothing."""
     from sqlalchemy import select
 
-    from grader.core.stats_data import load_model_names
+    from grader.core.stats.data import load_model_names
     from grader.core.store.models import Submission
 
     wanted = set(benchmarks)

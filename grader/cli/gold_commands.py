@@ -137,7 +137,7 @@ def reviewer_accuracy_json(
     db: str | None, session: str | None, session_summary: dict[str, object] | None, threshold: float
 ) -> list[dict[str, object]]:
     """Each reviewer's accuracy on gold items, as `grader stats --json` prints it under `reviewers`."""
-    from grader.core.gold_accuracy import reviewer_accuracies
+    from grader.core.stats.gold_accuracy import reviewer_accuracies
 
     if not 0 < threshold <= 1:
         fail("--gold-threshold must be above 0 and at most 1")

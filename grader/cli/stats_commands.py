@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from grader.cli.app import DbOption, JsonOption, app, check_known_names, fail, open_engine
-from grader.core.agreement import Z_95
+from grader.core.stats.agreement import Z_95
 
 CONVENTIONS = (
     "Conventions: the verifier's verdict is pass or fail (harness errors count as fail; patches without one are "
@@ -36,7 +36,7 @@ def _load(
     """The records and model names; with a session, only its verdicts, pseudonyms while it is blind, and the
     session's recorded design (the scope its corrected estimates are computed in)."""
     from grader.core.audit.sessions import find_session, model_display_names
-    from grader.core.stats_data import load_model_names
+    from grader.core.stats.data import load_model_names
 
     engine = open_engine(db, create=False)
     if benchmark is not None:
@@ -61,7 +61,7 @@ def _load(
     scope = None
     if info is not None:
         from grader.core.audit.adjudication import session_cases
-        from grader.core.stats_session import SessionScope, load_session_design
+        from grader.core.stats.session import SessionScope, load_session_design
 
         design = load_session_design(engine, info.id)
 
@@ -92,7 +92,7 @@ def _load(
 
 
 def _records(engine: Any, models: list[str] | None, benchmark: str | None, session_id: int | None) -> Any:
-    from grader.core.stats_data import load_stat_records
+    from grader.core.stats.data import load_stat_records
 
     return load_stat_records(engine, models=models or (), benchmark=benchmark, session_id=session_id)
 
@@ -122,7 +122,7 @@ def stats_command(
     as_json: JsonOption = False,
 ) -> None:
     from grader.cli.gold_commands import reviewer_accuracy_json, reviewers_text
-    from grader.core.stats import GROUPINGS, compute_report
+    from grader.core.stats.report import GROUPINGS, compute_report
 
     if by is not None and by not in GROUPINGS:
         fail(f"unknown --by {by!r}: use one of {', '.join(GROUPINGS)}")
@@ -163,7 +163,7 @@ def stats_command(
 def _verifier_consistency(db: str | None, benchmark: str | None) -> dict[str, Any]:
     """Counts only (no model names, so blind sessions stay blind): identical patches with different verdicts."""
     from grader.core.patches.hash_backfill import backfill_norm_hashes
-    from grader.core.verifier_check import consistency_report, load_groups
+    from grader.core.stats.verifier_check import consistency_report, load_groups
 
     engine = open_engine(db, create=False)
     backfill_norm_hashes(engine)
@@ -183,8 +183,8 @@ def plan_command(
 ) -> None:
     """How many more audited items per stratum (model x verifier verdict, Neyman allocation) would bring each
     model's corrected pass-rate interval to the half-width. Planning shares are (passes + 1) / (audited + 2)."""
-    from grader.core.estimates import plan_audit
-    from grader.core.stats_columns import StatColumns, tallies_by_model
+    from grader.core.stats.columns import StatColumns, tallies_by_model
+    from grader.core.stats.estimates import plan_audit
 
     if not 0 < half_width < 1:
         fail("--half-width must be between 0 and 1, e.g. 0.05")

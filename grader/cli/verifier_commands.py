@@ -18,7 +18,7 @@ from grader.cli.app import (
     open_output_file,
 )
 from grader.core.patches.hash_backfill import backfill_norm_hashes
-from grader.core.verifier_check import consistency_report, load_groups, write_inconsistent_csv
+from grader.core.stats.verifier_check import consistency_report, load_groups, write_inconsistent_csv
 
 
 def _rate(summary: dict[str, object]) -> str:

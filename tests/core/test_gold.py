@@ -18,8 +18,8 @@ from grader.core.audit.gold import gold_answers, list_gold, mark_gold, withdraw_
 from grader.core.audit.sampling import SampleSpec
 from grader.core.audit.sessions import create_session, session_patches, stratum_sizes
 from grader.core.audit.synthetic import add_synthetic_patches
-from grader.core.gold_accuracy import reviewer_accuracies
-from grader.core.stats_session import design_estimate, load_session_design
+from grader.core.stats.gold_accuracy import reviewer_accuracies
+from grader.core.stats.session import design_estimate, load_session_design
 from grader.core.store.models import GoldAnswer, Patch, Reviewer, SessionAssignment, SessionItem, Submission, Task
 from grader.core.store.verdicts import record_verdict
 

@@ -11,15 +11,15 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine
 
-from grader.core.agreement import Z_95
 from grader.core.audit.adjudication import record_adjudication
 from grader.core.audit.sampling import Candidate, SampleSpec, draw_sample, stratum_key
 from grader.core.audit.sessions import create_session, session_patches, stratum_sizes
 from grader.core.audit.synthetic import add_synthetic_patches
-from grader.core.estimates import DomainStratum, Stratum, corrected_pass_rate, domain_pass_rate
-from grader.core.stats import compute_report
-from grader.core.stats_data import load_model_names, load_stat_records
-from grader.core.stats_session import (
+from grader.core.stats.agreement import Z_95
+from grader.core.stats.data import load_model_names, load_stat_records
+from grader.core.stats.estimates import DomainStratum, Stratum, corrected_pass_rate, domain_pass_rate
+from grader.core.stats.report import compute_report
+from grader.core.stats.session import (
     SessionDesign,
     SessionScope,
     SessionUnit,

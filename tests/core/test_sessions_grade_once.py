@@ -21,11 +21,11 @@ from grader.core.audit.gold import mark_gold
 from grader.core.audit.sampling import Candidate, SampleSpec, draw_sample, stratum_key
 from grader.core.audit.sessions import create_session, session_patches
 from grader.core.audit.synthetic import add_synthetic_patches
-from grader.core.stats_data import HumanVerdict
-from grader.core.stats_session import SessionDesign, SessionUnit, design_estimate
+from grader.core.stats.data import HumanVerdict
+from grader.core.stats.session import SessionDesign, SessionUnit, design_estimate
+from grader.core.stats.tally import item_facts
 from grader.core.store.models import RETRACTED, Patch, Reviewer, SessionAssignment, Task, Verdict
 from grader.core.store.verdicts import current_verdicts_query
-from grader.core.tally import item_facts
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.core.agreement import rate
-from grader.core.estimates import Stratum, corrected_pass_rate
+from grader.core.stats.agreement import rate
+from grader.core.stats.estimates import Stratum, corrected_pass_rate
 
 SIMULATIONS = 2000
 # A synthetic leaderboard: (model, verifier verdict, patches, human passes among them, audited per audit).

@@ -13,7 +13,7 @@ from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.inter_rater import cohens_kappa, fleiss_kappa
 from statsmodels.stats.proportion import proportion_confint
 
-from grader.core.agreement import (
+from grader.core.stats.agreement import (
     RATING_SUM_FIELDS,
     add_rating,
     cohen_kappa,
@@ -23,11 +23,11 @@ from grader.core.agreement import (
     rate,
     wilson_interval,
 )
-from grader.core.estimates import Stratum, corrected_pass_rate, difference, plan_audit
-from grader.core.stats import LiveStats, compute_report, merged, tally_by, tally_by_model
-from grader.core.stats_columns import StatColumns, tallies_by_model, tallies_by_repo
-from grader.core.stats_data import HumanVerdict, ItemRecord
-from grader.core.tally import GroupTally
+from grader.core.stats.columns import StatColumns, tallies_by_model, tallies_by_repo
+from grader.core.stats.data import HumanVerdict, ItemRecord
+from grader.core.stats.estimates import Stratum, corrected_pass_rate, difference, plan_audit
+from grader.core.stats.report import LiveStats, compute_report, merged, tally_by, tally_by_model
+from grader.core.stats.tally import GroupTally
 
 TOLERANCE = 1e-9
 # The reference libraries warn (and give NaN) on the degenerate inputs we check them on.

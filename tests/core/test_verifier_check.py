@@ -16,9 +16,9 @@ from grader.cli import app
 from grader.core.importers.swebench import find_predictions, find_results, import_swebench
 from grader.core.patches.equivalence import NOTHING, drop_whitespace_changes, normalise_patch, normalised_hash
 from grader.core.patches.hash_backfill import backfill_norm_hashes
+from grader.core.stats.verifier_check import consistency_report, load_groups
 from grader.core.store.db import make_engine
 from grader.core.store.models import Patch
-from grader.core.verifier_check import consistency_report, load_groups
 
 A = (
     "diff --git a/x.py b/x.py\nindex 1234..5678 100644\n--- a/x.py\n+++ b/x.py\n"

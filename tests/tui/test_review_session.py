@@ -86,8 +86,8 @@ async def test_adjudication_screen_settles_disagreements(tmp_path: Path) -> None
 
 async def test_live_stats_count_the_propagated_copies(tmp_path: Path) -> None:
     """Grading one of two identical sampled patches grades both (grade once): the live panel counts both."""
-    from grader.core.stats import LiveStats
-    from grader.core.stats_data import load_stat_records
+    from grader.core.stats.data import load_stat_records
+    from grader.core.stats.report import LiveStats
 
     engine = review_store(tmp_path / "g.db")
     create_session(engine, "audit-3", SampleSpec(size=4, seed=7, overlap=1, reviewers=("ana",)), created_by="lead")

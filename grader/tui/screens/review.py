@@ -29,7 +29,7 @@ from grader.core.audit.review import (
 )
 from grader.core.audit.sessions import SessionInfo
 from grader.core.patches.kinds import kind_notices
-from grader.core.stats import LiveStats
+from grader.core.stats.report import LiveStats
 from grader.core.store.models import RETRACTED
 from grader.core.text.sanitize import sanitize_line
 from grader.tui.commands import DIFF_COMMANDS, REVIEW_COMMANDS, bindings, key_of

@@ -14,8 +14,8 @@ from grader.core.audit.assignment import PROPAGATED_SOURCE, claim_next, renew_cl
 from grader.core.audit.review import PatchView, QueueFilter, ReviewQueue, load_patch_view, load_queue, pseudonyms
 from grader.core.audit.sessions import SessionInfo
 from grader.core.patches.hash_backfill import backfill_norm_hashes
-from grader.core.stats import LiveStats
-from grader.core.stats_data import load_model_names, load_stat_records
+from grader.core.stats.data import load_model_names, load_stat_records
+from grader.core.stats.report import LiveStats
 from grader.core.store.models import RETRACTED
 from grader.core.store.verdicts import record_reveal, record_verdict
 from grader.tui.messages import (

@@ -14,8 +14,8 @@ from datetime import datetime
 
 from sqlalchemy import Engine, select
 
-from grader.core.agreement import Rate, rate
 from grader.core.audit.gold import current_gold_query
+from grader.core.stats.agreement import Rate, rate
 from grader.core.store.models import ADJUDICATION_SOURCE, RETRACTED, Reviewer
 from grader.core.store.verdicts import current_verdicts_query
 

@@ -12,12 +12,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from itertools import pairwise
 from typing import Any
 
-from grader.core.estimates import difference
-from grader.core.stats_columns import StatColumns, tallies_by_model, tallies_by_repo
-from grader.core.stats_data import HumanVerdict, ItemRecord
-from grader.core.stats_session import SessionScope
+from grader.core.stats.columns import StatColumns, tallies_by_model, tallies_by_repo
+from grader.core.stats.data import HumanVerdict, ItemRecord
+from grader.core.stats.estimates import difference
+from grader.core.stats.session import SessionScope
+from grader.core.stats.tally import GroupTally, item_facts
 from grader.core.store.models import RETRACTED
-from grader.core.tally import GroupTally, item_facts
 
 GROUPINGS = ("model", "repo", "tag", "session", "reviewer")
 NO_TAG = "no tag"
@@ -140,7 +140,7 @@ def compute_report(
     """The whole `grader stats --json` object: overall, by_model, leaderboard and the optional grouping.
 
     With `session`, every `population` (overall, per model, per repo) is estimated from the session's own
-    recorded design (grader.core.stats_session) instead of model x verifier strata over the store.
+    recorded design (grader.core.stats.session) instead of model x verifier strata over the store.
     """
     return report_from_columns(
         StatColumns.from_records(records), records, model_names=model_names, by=by, session=session

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from grader.core.agreement import (
+from grader.core.stats.agreement import (
     RATING_SUM_FIELDS,
     add_rating,
     cohen_kappa,
@@ -21,8 +21,8 @@ from grader.core.agreement import (
     mcnemar_exact_p,
     rate,
 )
-from grader.core.estimates import Stratum, corrected_pass_rate
-from grader.core.stats_data import HumanVerdict, ItemRecord
+from grader.core.stats.data import HumanVerdict, ItemRecord
+from grader.core.stats.estimates import Stratum, corrected_pass_rate
 from grader.core.store.models import ADJUDICATION_SOURCE
 
 # Verifier verdicts as statistics see them: harness errors fail, as the benchmark counts them.

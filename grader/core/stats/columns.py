@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grader.core.agreement import RATING_SUM_FIELDS
-from grader.core.stats_data import ItemRecord
-from grader.core.tally import GroupTally
+from grader.core.stats.agreement import RATING_SUM_FIELDS
+from grader.core.stats.data import ItemRecord
+from grader.core.stats.tally import GroupTally
 
 VERDICT_CODES = {"fail": 0, "pass": 1, "unsure": 2}
 VERIFIER_CODES = {"pass": 1, "fail": 0, "error": 0}

@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from grader.core.agreement import Z_95
+from grader.core.stats.agreement import Z_95
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,8 +21,9 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from grader.core.audit.sampling import SampleSpec, stratum_key
-from grader.core.estimates import CorrectedEstimate, DomainStratum, Stratum, corrected_pass_rate, domain_pass_rate
-from grader.core.stats_data import HumanVerdict
+from grader.core.stats.data import HumanVerdict
+from grader.core.stats.estimates import CorrectedEstimate, DomainStratum, Stratum, corrected_pass_rate, domain_pass_rate
+from grader.core.stats.tally import BINARY_VERIFIER, item_facts
 from grader.core.store.models import (
     RETRACTED,
     AuditSession,
@@ -34,7 +35,6 @@ from grader.core.store.models import (
     Task,
 )
 from grader.core.store.verdicts import current_verdicts_query, decode_tags
-from grader.core.tally import BINARY_VERIFIER, item_facts
 
 
 @dataclass(frozen=True, slots=True)
