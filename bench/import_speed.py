@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from grader.core.export import export_csv
+from grader.core.export.graded_set import export_csv
 from grader.core.importers.swebench import find_predictions, find_results, import_swebench
 from grader.core.store.db import make_engine
 

@@ -2,7 +2,7 @@
 
 The CSV is not typed by hand. This script imports tasks.jsonl and submissions/ into a throwaway SQLite
 store, records each verdict below through the store API (with a fixed time and id, so the output does not
-change from run to run), exports with `grader.core.export.export_csv` and keeps the rows that carry a human
+change from run to run), exports with `grader.core.export.graded_set.export_csv` and keeps the rows that carry a human
 verdict. Run it after changing the submissions:
 
     python sample_data/make_graded.py
@@ -20,7 +20,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from grader.core.store.db import make_engine
-from grader.core.export import COLUMNS, export_csv
+from grader.core.export.graded_set import COLUMNS, export_csv
 from grader.core.importers.swebench import import_swebench
 from grader.core.importers.tasks import import_tasks
 from grader.core.store.models import Patch, Submission, Task

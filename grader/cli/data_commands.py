@@ -20,7 +20,7 @@ from grader.cli.app import (
     open_output_file,
 )
 from grader.cli.progress import ProgressBar
-from grader.core.export import write_csv, write_jsonl
+from grader.core.export.graded_set import write_csv, write_jsonl
 from grader.core.importers.common import BadInput, ImportReport
 from grader.core.store.verdicts import count_tasks, status_counts
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from grader.core.export import COLUMNS, write_csv, write_jsonl
+from grader.core.export.graded_set import COLUMNS, write_csv, write_jsonl
 from grader.core.importers.common import BadInput
 from grader.core.importers.graded_csv import import_graded_csv
 from grader.core.importers.swebench import import_swebench

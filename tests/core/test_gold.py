@@ -152,7 +152,7 @@ def test_gold_share_mixes_gold_into_each_reviewers_queue(engine: Engine) -> None
     # Exports and the adjudication queue of the session hold the sample only, never the gold mixed in.
     from grader.core.audit.adjudication import session_cases
     from grader.core.audit.sessions import get_session
-    from grader.core.export import iter_export_rows
+    from grader.core.export.graded_set import iter_export_rows
 
     assert {c.patch_id for c in session_cases(engine, session.id)} == sample
     exported = list(iter_export_rows(engine, include_patch=False, session=get_session(engine, "g")))

@@ -8,7 +8,7 @@ MODULES = [
     "grader.core.store.db",
     "grader.core.store.models",
     "grader.core.store.verdicts",
-    "grader.core.export",
+    "grader.core.export.graded_set",
     "grader.core.patches.kinds",
     "grader.core.importers.swebench",
     "grader.core.importers.tasks",

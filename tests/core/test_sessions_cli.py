@@ -14,7 +14,7 @@ from grader.core.audit.adjudication import record_adjudication
 from grader.core.audit.assignment import claim_next, submit_session_verdict
 from grader.core.audit.sessions import get_session
 from grader.core.audit.synthetic import add_synthetic_patches
-from grader.core.export import COLUMNS, SESSION_COLUMNS
+from grader.core.export.graded_set import COLUMNS, SESSION_COLUMNS
 
 
 def _run(engine: Engine, *args: str) -> str:
