@@ -13,9 +13,10 @@ from statsmodels.stats.proportion import proportion_confint
 from typer.testing import CliRunner
 
 from grader.cli import app
-from grader.core.audit.assignment import claim_next, session_progress, submit_session_verdict
+from grader.core.audit.assignment import claim_next, session_progress
 from grader.core.audit.gold import gold_answers, list_gold, mark_gold, withdraw_gold
 from grader.core.audit.sampling import SampleSpec
+from grader.core.audit.session_verdicts import submit_session_verdict
 from grader.core.audit.sessions import create_session, session_patches, stratum_sizes
 from grader.core.audit.synthetic import add_synthetic_patches
 from grader.core.stats.gold_accuracy import reviewer_accuracies

@@ -12,14 +12,13 @@ from grader.core.audit.adjudication import adjudication_queue, record_adjudicati
 from grader.core.audit.assignment import (
     AssignmentError,
     claim_next,
-    others_verdicts_visible,
     queue_permutation,
     release_claim,
     reviewer_has_work,
     session_progress,
-    submit_session_verdict,
 )
 from grader.core.audit.sampling import SampleSpec, SamplingError, allocate
+from grader.core.audit.session_verdicts import others_verdicts_visible, submit_session_verdict
 from grader.core.audit.sessions import (
     SessionError,
     close_session,

@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from grader.cli import app
 from grader.core.audit.adjudication import record_adjudication
-from grader.core.audit.assignment import claim_next, submit_session_verdict
+from grader.core.audit.assignment import claim_next
+from grader.core.audit.session_verdicts import submit_session_verdict
 from grader.core.audit.sessions import get_session
 from grader.core.audit.synthetic import add_synthetic_patches
 from grader.core.export.graded_set import COLUMNS, SESSION_COLUMNS

@@ -10,15 +10,10 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine, select
 
-from grader.core.audit.assignment import (
-    PROPAGATED_SOURCE,
-    claim_next,
-    reviewer_has_work,
-    session_progress,
-    submit_session_verdict,
-)
+from grader.core.audit.assignment import claim_next, reviewer_has_work, session_progress
 from grader.core.audit.gold import mark_gold
 from grader.core.audit.sampling import Candidate, SampleSpec, draw_sample, stratum_key
+from grader.core.audit.session_verdicts import PROPAGATED_SOURCE, submit_session_verdict
 from grader.core.audit.sessions import create_session, session_patches
 from grader.core.audit.synthetic import add_synthetic_patches
 from grader.core.stats.data import HumanVerdict

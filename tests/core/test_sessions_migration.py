@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import Engine, create_engine, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
-from grader.core.audit.assignment import claim_next, submit_session_verdict
+from grader.core.audit.assignment import claim_next
 from grader.core.audit.gold import gold_answers, mark_gold
 from grader.core.audit.sampling import SampleSpec
+from grader.core.audit.session_verdicts import submit_session_verdict
 from grader.core.audit.sessions import create_session, session_patches
 from grader.core.store.db import SchemaError, make_engine, write_transaction
 from grader.core.store.migrate import HEAD_REVISION, _alembic_config

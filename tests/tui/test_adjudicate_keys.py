@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import Engine
 from textual.pilot import Pilot
 
-from grader.core.audit.assignment import claim_next, submit_session_verdict
+from grader.core.audit.assignment import claim_next
 from grader.core.audit.sampling import SampleSpec
+from grader.core.audit.session_verdicts import submit_session_verdict
 from grader.core.audit.sessions import SessionInfo, create_session, get_session
 from grader.tui.app import GraderApp
 from grader.tui.screens.adjudicate import AdjudicationScreen

@@ -50,7 +50,8 @@ async def test_session_review_leases_one_patch_at_a_time(tmp_path: Path) -> None
 
 async def test_adjudication_screen_settles_disagreements(tmp_path: Path) -> None:
     from grader.core.audit.adjudication import adjudication_queue
-    from grader.core.audit.assignment import claim_next, submit_session_verdict
+    from grader.core.audit.assignment import claim_next
+    from grader.core.audit.session_verdicts import submit_session_verdict
     from grader.tui.screens.adjudicate import AdjudicationScreen
 
     engine = review_store(tmp_path / "g.db")

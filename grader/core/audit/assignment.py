@@ -7,13 +7,8 @@ holds no slot on; the unique (item, reviewer) constraint makes "K distinct revie
 PostgreSQL the slot is locked with FOR UPDATE SKIP LOCKED; on SQLite the claim is a short BEGIN IMMEDIATE
 transaction. Lock timeouts, serialization failures and lost races are retried here, never shown to the reviewer.
 A gold item's slots are each reserved for one reviewer (`reserved_for`): only they can claim it, through the
-same path and in the same order as every other patch.
-
-Grade once: sampled patches of one task with the same normalised hash (`patch.norm_hash`) form a group. A
-reviewer is offered one member of a group: while they hold a slot on a member, the others are not offered to
-them. Their verdict is copied, in the same transaction, to every other sampled member they hold or can take a
-slot on, as a verdict with source 'propagated' and the note `propagated from <uid of the source verdict>`,
-completing that slot; an undo retracts those copies too. Gold items never join a group.
+same path and in the same order as every other patch. Grade once (`session_verdicts`): while a reviewer holds a
+slot on a member of a group of identical patches, the other members are not offered to them.
 """
 
 from __future__ import annotations
@@ -22,9 +17,9 @@ import hashlib
 import math
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, and_, case, exists, func, or_, select
@@ -34,23 +29,19 @@ from grader.core.audit.sampling import SampleSpec
 from grader.core.patches.equivalence import NOTHING
 from grader.core.store.db import write_transaction
 from grader.core.store.models import (
-    RETRACTED,
     AuditSession,
     Patch,
     Reviewer,
     SessionAssignment,
     SessionItem,
     Task,
-    Verdict,
     utcnow,
 )
-from grader.core.store.verdicts import SavedVerdict, current_verdicts_query, insert_verdict, reviewer_id
+from grader.core.store.verdicts import reviewer_id
 
 DEFAULT_LEASE_SECONDS = 30 * 60
 RETRY_ATTEMPTS = 60
 RETRYABLE_PG_CODES = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock not available
-PROPAGATED_SOURCE = "propagated"
-PROPAGATED_NOTE = "propagated from "
 Result = TypeVar("Result")
 
 
@@ -60,14 +51,6 @@ class LostRace(RuntimeError):
 
 class AssignmentError(ValueError):
     """A claim or verdict the session does not allow (closed session, reviewer not on the list, patch not sampled)."""
-
-
-@dataclass(frozen=True, slots=True)
-class SessionVerdict:
-    saved: SavedVerdict
-    counted: bool  # False when the reviewer's lease was lost and every slot of the patch was taken meanwhile
-    # The other sampled members of the patch's group that got a propagated copy (or its retraction).
-    propagated: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +101,7 @@ def queue_permutation(session_id: int, reviewer: str, items: int) -> tuple[int, 
 _SESSION_DESIGN: dict[tuple[str, int], tuple[int, tuple[str, ...]]] = {}
 
 
-def _session_row(conn: Connection, session_id: int, reviewer: str) -> int:
+def session_row(conn: Connection, session_id: int, reviewer: str) -> int:
     """The number of items; refuses a closed session or a reviewer not on the session's list.
 
     The design (item count, reviewer list) never changes after creation, so it is read once per process.
@@ -212,7 +195,7 @@ def claim_next(
     """Lease the reviewer's next patch (or renew the one they hold) and return its id; None when none is left."""
 
     def claim(conn: Connection) -> int | None:
-        items = _session_row(conn, session_id, reviewer)
+        items = session_row(conn, session_id, reviewer)
         rid = reviewer_id(conn, reviewer)
         now = utcnow()
         expires = now + timedelta(seconds=lease_seconds)
@@ -255,7 +238,7 @@ def claim_next(
     return run_write(engine, claim)
 
 
-def _my_slot(conn: Connection, session_id: int, patch_id: int, rid: int):  # type: ignore[no-untyped-def]
+def my_slot(conn: Connection, session_id: int, patch_id: int, rid: int):  # type: ignore[no-untyped-def]
     a = SessionAssignment.__table__
     query = select(a.c.id, a.c.done_at).where(
         a.c.session_id == session_id, a.c.patch_id == patch_id, a.c.reviewer_id == rid
@@ -273,7 +256,7 @@ def renew_claim(
     def renew(conn: Connection) -> bool:
         a = SessionAssignment.__table__
         rid = reviewer_id(conn, reviewer)
-        slot = _my_slot(conn, session_id, patch_id, rid)
+        slot = my_slot(conn, session_id, patch_id, rid)
         if slot is None or slot.done_at is not None:
             return False
         expires = utcnow() + timedelta(seconds=lease_seconds)
@@ -289,7 +272,7 @@ def release_claim(engine: Engine, session_id: int, reviewer: str, patch_id: int)
     def release(conn: Connection) -> bool:
         a = SessionAssignment.__table__
         rid = reviewer_id(conn, reviewer)
-        slot = _my_slot(conn, session_id, patch_id, rid)
+        slot = my_slot(conn, session_id, patch_id, rid)
         if slot is None or slot.done_at is not None:
             return False
         conn.execute(
@@ -302,142 +285,7 @@ def release_claim(engine: Engine, session_id: int, reviewer: str, patch_id: int)
     return run_write(engine, release)
 
 
-def submit_session_verdict(
-    engine: Engine,
-    *,
-    session_id: int,
-    patch_id: int,
-    reviewer: str,
-    verdict: str,
-    note: str = "",
-    tags: Iterable[str] = (),
-    seconds_spent: float | None = None,
-    revealed_before: bool = False,
-    lease_seconds: float = DEFAULT_LEASE_SECONDS,
-) -> SessionVerdict:
-    """Record the verdict (with the session id) and complete the reviewer's slot, in one transaction.
-
-    A reviewer whose lease expired keeps their slot if nobody took it, or takes another free slot of the
-    patch; if all K are taken the verdict is still recorded (human work is never dropped) with counted=False.
-    A retraction (undo) reopens the reviewer's slot as a fresh lease, so the patch is not left short.
-    Grade once: the verdict (or the retraction) is propagated to the other sampled members of the patch's group
-    in the same transaction (`SessionVerdict.propagated` lists them).
-    """
-    tag_list = list(tags)
-
-    def submit(conn: Connection) -> SessionVerdict:
-        _session_row(conn, session_id, reviewer)
-        rid = reviewer_id(conn, reviewer)
-        now = utcnow()
-        slot = _my_slot(conn, session_id, patch_id, rid)
-        slot_id = _take_any_free_slot(conn, session_id, patch_id, rid, now) if slot is None else int(slot.id)
-        saved = insert_verdict(
-            conn,
-            patch_id=patch_id,
-            reviewer=reviewer,
-            verdict=verdict,
-            note=note,
-            tags=tag_list,
-            seconds_spent=seconds_spent,
-            revealed_before=revealed_before,
-            source="review",
-            session_id=session_id,
-        )
-        counted = slot_id is not None
-        if slot_id is not None:
-            _complete_slot(conn, slot_id, rid, saved, now, lease_seconds)
-        propagated = _propagate(conn, session_id, patch_id, reviewer, rid, saved, tag_list, now, lease_seconds)
-        return SessionVerdict(saved, counted=counted, propagated=tuple(propagated))
-
-    return run_write(engine, submit)
-
-
-def _complete_slot(
-    conn: Connection, slot_id: int, rid: int, saved: SavedVerdict, now: datetime, lease_seconds: float
-) -> None:
-    """Mark the slot done with the verdict, or reopen it as a fresh lease of the reviewer for a retraction."""
-    a = SessionAssignment.__table__
-    if saved.verdict == RETRACTED:
-        values = {"done_at": None, "verdict_id": None, "lease_expires_at": now + timedelta(seconds=lease_seconds)}
-    else:
-        values = {"done_at": now, "verdict_id": saved.id}
-    updated = conn.execute(a.update().where(a.c.id == slot_id, a.c.reviewer_id == rid).values(**values))
-    if updated.rowcount != 1:
-        raise LostRace("slot taken meanwhile")
-
-
-def _propagate(
-    conn: Connection,
-    session_id: int,
-    patch_id: int,
-    reviewer: str,
-    rid: int,
-    saved: SavedVerdict,
-    tags: list[str],
-    now: datetime,
-    lease_seconds: float,
-) -> list[int]:
-    """Copy the verdict to the other sampled members of the patch's group (grade once); returns their ids.
-
-    A verdict goes to every member the reviewer holds a slot on or can take a free one on (a member whose K
-    slots went to others meanwhile already has K reviewers and is left alone). A retraction retracts the
-    reviewer's current copies propagated from the verdict it withdraws, and reopens their slots as leases.
-    """
-    siblings = group_siblings(conn, session_id, patch_id)
-    if not siblings:
-        return []
-    v = Verdict.__table__
-    done: list[int] = []
-    if saved.verdict == RETRACTED:
-        withdrawn = conn.execute(select(v.c.uid).where(v.c.id == saved.supersedes_id)).scalar()
-        for sibling in siblings:
-            latest = conn.execute(
-                select(v.c.verdict, v.c.source, v.c.note, v.c.session_id)
-                .where(v.c.patch_id == sibling, v.c.reviewer_id == rid)
-                .order_by(v.c.created_at.desc(), v.c.id.desc())
-                .limit(1)
-            ).first()
-            if (
-                latest is None
-                or latest.source != PROPAGATED_SOURCE
-                or latest.verdict == RETRACTED
-                or latest.session_id != session_id
-                or latest.note != f"{PROPAGATED_NOTE}{withdrawn}"
-            ):
-                continue
-            copy = _insert_copy(conn, sibling, reviewer, saved, tags, session_id)
-            slot = _my_slot(conn, session_id, sibling, rid)
-            if slot is not None:
-                _complete_slot(conn, int(slot.id), rid, copy, now, lease_seconds)
-            done.append(sibling)
-        return done
-    for sibling in siblings:
-        slot = _my_slot(conn, session_id, sibling, rid)
-        slot_id = _take_any_free_slot(conn, session_id, sibling, rid, now) if slot is None else int(slot.id)
-        if slot_id is None:
-            continue
-        copy = _insert_copy(conn, sibling, reviewer, saved, tags, session_id)
-        _complete_slot(conn, slot_id, rid, copy, now, lease_seconds)
-        done.append(sibling)
-    return done
-
-
-def _insert_copy(
-    conn: Connection, patch_id: int, reviewer: str, saved: SavedVerdict, tags: list[str], session_id: int
-) -> SavedVerdict:
-    return insert_verdict(
-        conn,
-        patch_id=patch_id,
-        reviewer=reviewer,
-        verdict=saved.verdict,
-        note=f"{PROPAGATED_NOTE}{saved.uid}",
-        tags=tags,
-        source=PROPAGATED_SOURCE,
-        session_id=session_id,
-    )
-
-
-def _take_any_free_slot(conn: Connection, session_id: int, patch_id: int, rid: int, now) -> int | None:  # type: ignore[no-untyped-def]
+def take_any_free_slot(conn: Connection, session_id: int, patch_id: int, rid: int, now) -> int | None:  # type: ignore[no-untyped-def]
     a = SessionAssignment.__table__
     free = and_(or_(a.c.reviewer_id.is_(None), a.c.lease_expires_at <= now), _open_to(rid))
     query = (
@@ -462,25 +310,6 @@ def _take_any_free_slot(conn: Connection, session_id: int, patch_id: int, rid: i
     if taken.rowcount != 1:
         raise LostRace("slot taken meanwhile")
     return int(found)
-
-
-def others_verdicts_visible(engine: Engine, session_id: int, reviewer: str, patch_id: int) -> bool:
-    """Whether the screen may show other reviewers' verdicts on this patch: only once this reviewer has committed
-    a current (not retracted) verdict of their own on it in this session."""
-    current = current_verdicts_query().subquery()
-    r = Reviewer.__table__
-    query = (
-        select(func.count())
-        .select_from(current.join(r, r.c.id == current.c.reviewer_id))
-        .where(
-            r.c.name == reviewer,
-            current.c.patch_id == patch_id,
-            current.c.session_id == session_id,
-            current.c.verdict != RETRACTED,
-        )
-    )
-    with engine.connect() as conn:
-        return bool(conn.execute(query).scalar_one())
 
 
 def reviewer_has_work(engine: Engine, session_id: int, reviewer: str) -> bool:

@@ -7,12 +7,12 @@ API for the review screen (every function takes an engine; each write is one sho
 - Assignment (`grader.core.audit.assignment`): `claim_next(engine, session_id, reviewer, lease_seconds=...)` returns
   the next patch id in the reviewer's own shuffled order that still needs a reviewer (or the patch the reviewer
   already holds), leased for `lease_seconds`; None when nothing is left for them. `renew_claim(...)` while the
-  patch is on screen, `release_claim(...)` to skip it. `submit_session_verdict(engine, session_id=..., patch_id=...,
+  patch is on screen, `release_claim(...)` to skip it. `reviewer_has_work(...)`, `session_progress(...)`.
+- Verdicts (`grader.core.audit.session_verdicts`): `submit_session_verdict(engine, session_id=..., patch_id=...,
   reviewer=..., verdict=..., note=..., tags=..., seconds_spent=..., revealed_before=...)` records the verdict with
   the session id and completes the claim in one transaction (a retraction reopens the reviewer's slot).
   `others_verdicts_visible(engine, session_id, reviewer, patch_id)` is False until the reviewer has committed
-  their own verdict; only then may the screen show `session_patch_verdicts(...)`. `reviewer_has_work(...)`,
-  `session_progress(...)`.
+  their own verdict; only then may the screen show `session_patch_verdicts(...)`.
 - Adjudication (`grader.core.audit.adjudication`): `adjudication_queue(engine, session_id)` lists the patches whose
   reviewers disagree (pass vs fail), with every verdict, note and tags side by side;
   `record_adjudication(engine, session_id=..., patch_id=..., adjudicator=..., verdict=..., note=...)` writes the

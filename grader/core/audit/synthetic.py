@@ -9,7 +9,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
-from grader.core.audit.assignment import claim_next, reviewer_has_work, submit_session_verdict
+from grader.core.audit.assignment import claim_next, reviewer_has_work
+from grader.core.audit.session_verdicts import submit_session_verdict
 from grader.core.store.db import bulk_write_transaction, make_engine
 from grader.core.store.models import Patch, Submission, Task, utcnow
 

@@ -10,8 +10,9 @@ from sqlalchemy import Engine
 from textual import work
 from textual.message import Message
 
-from grader.core.audit.assignment import PROPAGATED_SOURCE, claim_next, renew_claim, submit_session_verdict
+from grader.core.audit.assignment import claim_next, renew_claim
 from grader.core.audit.review import PatchView, QueueFilter, ReviewQueue, load_patch_view, load_queue, pseudonyms
+from grader.core.audit.session_verdicts import PROPAGATED_SOURCE, submit_session_verdict
 from grader.core.audit.sessions import SessionInfo
 from grader.core.patches.hash_backfill import backfill_norm_hashes
 from grader.core.stats.data import load_model_names, load_stat_records
