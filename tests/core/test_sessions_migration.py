@@ -175,7 +175,9 @@ def test_v2_database_upgrades_to_gold_items_and_keeps_its_sessions(v1_database: 
     engine = make_engine(v1_database)
     try:
         with engine.connect() as conn:
-            assert conn.execute(select(Meta.value).where(Meta.key == "schema_version")).scalar_one() == "3"
+            assert conn.execute(select(Meta.value).where(Meta.key == "schema_version")).scalar_one() == str(
+                SCHEMA_VERSION
+            )
             assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == HEAD_REVISION
             assert conn.execute(text("SELECT gold FROM session_item")).scalar_one() in (False, 0)
             assert conn.execute(text("SELECT reserved_for FROM session_assignment")).scalar_one() is None
