@@ -146,3 +146,42 @@ def test_a_verdict_whose_answers_fail_is_not_saved_either(engine: Engine) -> Non
         record_verdict(engine, patch_id=patch_id, reviewer="ana", verdict="pass", answers=GivenAnswers(999, {"q": "x"}))
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM verdict")).scalar() == 0
+
+
+def test_answers_are_exported_one_column_per_question(sqlite_engine: Engine) -> None:
+    import csv
+    import io
+
+    from grader.core.export.graded_set import write_csv, write_jsonl
+
+    from .rubric_store import build_store, grade, stored
+
+    ids = build_store(sqlite_engine, 2, {"m1": ["pass", "fail"]})
+    _, rubric_id = stored(sqlite_engine, "patchdiff")
+    grade(
+        sqlite_engine,
+        ids[("m1", 0)],
+        "ana",
+        "fail",
+        rubric_id,
+        divergent="yes",
+        correctness="incorrect",
+        divergence=json.dumps(["functional", "exception"]),
+    )
+    # A later answer replaces the earlier one (a new verdict row): only the current one is exported.
+    grade(sqlite_engine, ids[("m1", 1)], "ana", "pass", rubric_id, divergent="yes", correctness="unsure")
+    grade(sqlite_engine, ids[("m1", 1)], "ana", "pass", rubric_id, divergent="no", correctness="correct")
+    out = io.StringIO()
+    write_csv(sqlite_engine, out, include_patch=False)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    header = out.getvalue().splitlines()[0].split(",")
+    assert header[-3:] == ["patchdiff:divergent", "patchdiff:correctness", "patchdiff:divergence"]
+    by_task = {row["task_id"]: row for row in rows}
+    assert by_task["acme__t-0"]["patchdiff:divergence"] == "functional; exception"
+    assert by_task["acme__t-1"]["patchdiff:divergent"] == "no"
+    assert by_task["acme__t-1"]["patchdiff:correctness"] == "correct"
+    assert by_task["acme__t-1"]["patchdiff:divergence"] == ""
+    lines = io.StringIO()
+    write_jsonl(sqlite_engine, lines, include_patch=False)
+    first = json.loads(lines.getvalue().splitlines()[0])
+    assert first["patchdiff:divergence"] == ["functional", "exception"]
