@@ -124,7 +124,8 @@ class Question:
             chosen = json.loads(value) if value else []
             return ", ".join(labels.get(v, v) for v in chosen) or "none"
         label = labels.get(value, value)
-        return f"{value} {label}" if self.kind == "ordinal" and label != value else label
+        # A numbered level reads with its number (a 0-3 scale's "2 vague"); a named one by its label.
+        return f"{value} {label}" if value.isdigit() and label != value else label
 
 
 @dataclass(frozen=True, slots=True)
