@@ -3,6 +3,7 @@
 from grader.cli import (
     data_commands,
     gold_commands,
+    report_commands,
     review_commands,
     rubric_commands,
     session_commands,
@@ -15,6 +16,7 @@ from grader.cli.app import app
 COMMAND_MODULES = (
     data_commands,
     gold_commands,
+    report_commands,
     review_commands,
     rubric_commands,
     session_commands,
