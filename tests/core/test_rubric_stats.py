@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import cohen_kappa_score
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from grader.core.importers.labels import import_labels
 from grader.core.stats.data import load_stat_records
@@ -132,6 +133,10 @@ def test_agreement_with_the_published_ensemble(sqlite_engine: Engine) -> None:
     _verified_store(sqlite_engine)
     report = import_labels(sqlite_engine, LABELS / "openai_verified_annotations.csv", rater="openai-verified")
     assert report.added == {"labels": 6 * 4 + 6}  # 4 labels a task, 6 notes
+    again = import_labels(sqlite_engine, LABELS / "openai_verified_annotations.csv", rater="openai-verified")
+    assert again.total_added == 0 and again.already_imported
+    with pytest.raises(DBAPIError, match="append-only"), sqlite_engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE external_label SET value = '0'")
     figures = rubric_figures(sqlite_engine, against="openai-verified")
     underspecified = figures["against"]["questions"]["underspecified"]
     ours = [0, 2, 1, 3, 0, 1]
