@@ -48,7 +48,7 @@ async def test_a_required_question_blocks_the_verdict_then_answers_go_with_it(tm
         assert _rows(engine) == []  # nothing committed
         notices = [n.message for n in app._notifications]
         assert notices and notices[-1].startswith(
-            "Answer first: underspecified, tests reject valid, other major issues"
+            "Answer first: underspec., tests reject, other issues"
         )
         assert "\n" not in notices[-1]
         assert screen.shown_patch_id == first
