@@ -83,7 +83,7 @@ def rubric_text(report: dict[str, Any]) -> str:
                 f" answered; alpha ({alpha.get('metric', '')}) {_value(alpha)}"
             )
             rows = [(f"{o['value']} {o['label']}"[:40], _share(o["overall"])) for o in question["options"]]
-            parts.append(table(("    answer", "share of answered items [95% CI]"), [("    " + a, b) for a, b in rows]))
+            parts.append(table(("answer", "share of answered items [95% CI]"), rows))
     where = report.get("where")
     if where is not None:
         parts.append(
@@ -106,8 +106,8 @@ def rubric_text(report: dict[str, Any]) -> str:
             )
             labels = figures["confusion"]["labels"]
             rows = [
-                (f"    ours {label}", *(str(c) for c in row))
+                (f"ours {label}", *(str(c) for c in row))
                 for label, row in zip(labels, figures["confusion"]["table"], strict=True)
             ]
-            parts.append(table(("    reviewers \\ published", *labels), rows))
+            parts.append(table(("reviewers \\ published", *labels), rows))
     return "\n".join(parts)

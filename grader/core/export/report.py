@@ -341,13 +341,16 @@ def _rubric(stats: dict[str, Any]) -> Section:
                 )
                 continue
             models = list(question["options"][0]["by_model"]) if question["options"] else []
-            header = ("answer", "share of answered items", *models)
+            weighted = bool(question["options"]) and "population" in question["options"][0]
+            header = ("answer", "share of answered items", *(("design-weighted share",) if weighted else ()), *models)
             rows = []
             for o_index, option in enumerate(question["options"]):
                 cells: list[Cell] = [
                     f"{option['value']} {option['label']}" if option["value"] != option["label"] else option["label"]
                 ]
                 cells.append(_rate(stats, *base, "options", o_index, "overall"))
+                if weighted:  # a session: the share of its frame, by its design
+                    cells.append(_rate(stats, *base, "options", o_index, "population", "overall"))
                 cells += [_rate(stats, *base, "options", o_index, "by_model", model) for model in models]
                 rows.append(tuple(cells))
             alpha = question["agreement"]["krippendorff_alpha"]

@@ -183,7 +183,7 @@ def where_report(
         "method": "restricted population" if every_known else "domain",
         "audited": counts,
         "overall": estimate(None, "the kept items"),
-        "by_model": {name: estimate({name}, f"model {name}'s kept items") for name in names},
+        "by_model": {name: estimate({name}, f"{name}'s kept items") for name in names},
     }
 
 
@@ -245,5 +245,5 @@ def session_where_report(
         "design": {"session": design.name, "strata": list(design.dimensions)},
         "audited": counts,
         "overall": estimate(None, "the kept items"),
-        "by_model": {model: estimate(model, f"model {model}'s kept items") for model in models},
+        "by_model": {model: estimate(model, f"{model}'s kept items") for model in models},
     }
