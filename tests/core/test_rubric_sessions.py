@@ -87,3 +87,14 @@ def test_command_line_errors_are_one_line(sqlite_engine: Engine, tmp_path: Path)
     assert code == 1 and output.count("\n") == 1 and "no question 'nosuch'" in output
     code, output = _invoke(sqlite_engine, "stats", "--against", "openai-verified")
     assert code == 1 and "grader import labels" in output
+
+
+def test_review_refuses_a_rubric_other_than_the_sessions(sqlite_engine: Engine) -> None:
+    add_synthetic_patches(sqlite_engine, 8, models=2, seed=1)
+    code, output = _invoke(sqlite_engine, "session", "create", "s", "--size", "4", "--rubric", "patchdiff")
+    assert code == 0, output
+    code, output = _invoke(sqlite_engine, "review", "--session", "s", "--reviewer", "ana", "--rubric", "verifier-audit")
+    assert code == 1
+    assert output.strip() == "grader: session s asks rubric patchdiff; --rubric verifier-audit is a different one"
+    code, output = _invoke(sqlite_engine, "review", "--reviewer", "ana", "--rubric", "no-such-rubric")
+    assert code == 1 and output.startswith("grader: no-such-rubric: no rubric file or built-in rubric by that name")

@@ -47,9 +47,7 @@ async def test_a_required_question_blocks_the_verdict_then_answers_go_with_it(tm
         await pilot.pause(0.1)
         assert _rows(engine) == []  # nothing committed
         notices = [n.message for n in app._notifications]
-        assert notices and notices[-1].startswith(
-            "Answer first: underspec., tests reject, other issues"
-        )
+        assert notices and notices[-1].startswith("Answer first: underspec., tests reject, other issues")
         assert "\n" not in notices[-1]
         assert screen.shown_patch_id == first
         # Number keys in order: underspecified 2, tests 0, other issues 1 ("yes"), difficulty key 2 (15 min - 1 h).
