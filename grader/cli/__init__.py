@@ -3,7 +3,9 @@
 from grader.cli import (
     data_commands,
     gold_commands,
+    report_commands,
     review_commands,
+    rubric_commands,
     session_commands,
     show_command,
     stats_commands,
@@ -14,7 +16,9 @@ from grader.cli.app import app
 COMMAND_MODULES = (
     data_commands,
     gold_commands,
+    report_commands,
     review_commands,
+    rubric_commands,
     session_commands,
     show_command,
     stats_commands,

@@ -50,6 +50,7 @@ def _run_app(
     rubric: tuple[str, ...],
     session: object | None = None,
     adjudicate: bool = False,
+    review_rubric: object | None = None,
 ) -> None:
     from grader.tui.app import GraderApp
 
@@ -61,6 +62,7 @@ def _run_app(
         rubric=rubric,
         session=session,  # type: ignore[arg-type]
         adjudicate=adjudicate,
+        review_rubric=review_rubric,  # type: ignore[arg-type]
     )
     app.run()
 
@@ -87,6 +89,10 @@ def review_command(
         bool,
         typer.Option("--adjudicate", help="Settle the session's disagreements (needs --session; a third person)."),
     ] = False,
+    rubric: Annotated[
+        str | None,
+        typer.Option("--rubric", help="Questions to answer with each verdict: a built-in name or a TOML file."),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Grade patches: one key per verdict, blind by default; the verifier's verdict is revealed after yours."""
@@ -114,7 +120,22 @@ def review_command(
         fail(f"--verdict takes pass, fail, error or unknown, not {', '.join(bad)}")
     check_known_names(engine, benchmarks=benchmark or (), models=model or ())
     filters = QueueFilter(models=tuple(model or ()), benchmarks=tuple(benchmark or ()), verifier_verdicts=verdicts)
-    _run_app(engine, name, blind, filters, _rubric(tags), info, adjudicate)
+    asked = rubric_to_ask(engine, rubric, info.id if info is not None else None, info.name if info else None)
+    _run_app(engine, name, blind, filters, _rubric(tags), info, adjudicate, asked)
+
+
+def rubric_to_ask(engine: object, option: str | None, session_id: int | None, session_name: str | None) -> object:
+    """The rubric to ask: the session's (a different --rubric is refused), else --rubric, else none."""
+    from grader.cli.rubric_commands import load_rubric_or_fail
+    from grader.core.audit.rubric_review import prepare_rubric, session_rubric
+
+    asked = session_rubric(engine, session_id) if session_id is not None else None  # type: ignore[arg-type]
+    if option is None:
+        return asked
+    chosen = load_rubric_or_fail(option)
+    if asked is not None and asked.rubric.digest != chosen.digest:
+        fail(f"session {session_name} asks rubric {asked.rubric.name}; --rubric {option} is a different one")
+    return asked or prepare_rubric(engine, chosen)  # type: ignore[arg-type]
 
 
 def sample_data_dir() -> Path:
@@ -152,13 +173,17 @@ def demo_command(
     reviewer: ReviewerOption = None,
     blind: Annotated[bool, typer.Option("--blind/--no-blind", help="Blind review (the default).")] = True,
     keep: Annotated[bool, typer.Option("--keep", help="Keep the throwaway database and print its path.")] = False,
+    rubric: Annotated[
+        str | None, typer.Option("--rubric", help="Also answer a rubric's questions (built-in name or TOML file).")
+    ] = None,
 ) -> None:
     """Load sample_data/ into a throwaway database and open the review screen on it."""
     sample = sample_data_dir()
     folder = Path(tempfile.mkdtemp(prefix="grader-demo-"))
     try:
         engine = load_demo(f"sqlite:///{folder / 'demo.db'}", sample)
-        _run_app(engine, reviewer_name(reviewer), blind, QueueFilter(), ())
+        asked = rubric_to_ask(engine, rubric, None, None)
+        _run_app(engine, reviewer_name(reviewer), blind, QueueFilter(), (), review_rubric=asked)
         engine.dispose()  # type: ignore[attr-defined]
     finally:
         if keep:

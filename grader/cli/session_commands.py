@@ -9,6 +9,7 @@ import typer
 
 from grader.cli.app import DbOption, JsonOption, app, check_known_names, fail, open_engine
 from grader.cli.review_commands import reviewer_name
+from grader.cli.rubric_commands import load_rubric_or_fail
 
 session_app = typer.Typer(help="Audit sessions: a seeded stratified sample, K reviewers per patch, blind.")
 app.add_typer(session_app, name="session")
@@ -38,6 +39,10 @@ def create_command(
         float,
         typer.Option("--gold-share", help="Share of each reviewer's queue that is gold items (needs --reviewers)."),
     ] = 0.0,
+    rubric: Annotated[
+        str | None,
+        typer.Option("--rubric", help="Questions reviewers answer with each verdict: a built-in name or a TOML file."),
+    ] = None,
     by: ActorOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
@@ -58,13 +63,20 @@ def create_command(
         reviewers=_split([reviewers] if reviewers else None),
         gold_share=gold_share,
     )
+    asked = load_rubric_or_fail(rubric) if rubric is not None else None  # a bad file fails before any write
     engine = open_engine(db)
     check_known_names(engine, benchmarks=spec.benchmarks, models=spec.models)
     try:
         info = create_session(engine, name, spec, created_by=reviewer_name(by))
     except (SamplingError, SessionError) as exc:
         fail(str(exc))
+    if asked is not None:
+        from grader.core.audit.rubric_review import attach_rubric
+
+        attach_rubric(engine, info.id, asked, actor=reviewer_name(by))
     report = session_report(engine, info)
+    if asked is not None:
+        report["rubric"] = {"name": asked.name, "digest": asked.digest}
     if as_json:
         typer.echo(json.dumps(report))
         return
@@ -73,6 +85,8 @@ def create_command(
         f"session {name!r}: {progress['items']} patches in {len(report['strata'])} strata, "  # type: ignore[index]
         f"{overlap} reviewer(s) each ({progress['slots']} verdicts to give), seed {seed}"  # type: ignore[index]
     )
+    if asked is not None:
+        typer.echo(f"reviewers answer rubric {asked.name} ({len(asked.questions)} questions) with each verdict")
     if gold_share:
         gold: dict[str, int] = report["gold"]  # type: ignore[assignment]
         if gold:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from grader.cli.app import DbOption, JsonOption, app, check_known_names, fail, open_engine
+from grader.cli.rubric_stats_text import add_rubric_figures, rubric_text
 from grader.cli.stats_text import CONVENTIONS, render_report, table
 
 ModelOption = Annotated[
@@ -104,6 +105,16 @@ def stats_command(
         float,
         typer.Option("--gold-threshold", help="Flag a reviewer whose accuracy on gold items is below this."),
     ] = 0.8,
+    where: Annotated[
+        str | None,
+        typer.Option(
+            "--where",
+            help='Also the corrected pass rates without the items a rubric answer drops, e.g. "underspecified>=2".',
+        ),
+    ] = None,
+    against: Annotated[
+        str | None, typer.Option("--against", help="Agreement of the reviewers' task answers with a published rater.")
+    ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -119,6 +130,7 @@ def stats_command(
         report["session"] = session_summary
     report["reviewers"] = reviewer_accuracy_json(db, session, session_summary, gold_threshold)
     report["verifier_consistency"] = _verifier_consistency(db, benchmark)
+    add_rubric_figures(report, db, records, model, benchmark, session_summary, where, against)
     if as_json:
         typer.echo(json.dumps(report, allow_nan=False))
         return
@@ -137,6 +149,8 @@ def stats_command(
         )
     typer.echo(render_report(report))
     typer.echo(reviewers_text(report["reviewers"], gold_threshold))
+    if rubric := rubric_text(report):
+        typer.echo(rubric)
     consistency = report["verifier_consistency"]
     if consistency["comparable_groups"]:
         typer.echo(

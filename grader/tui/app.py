@@ -12,6 +12,7 @@ from textual.app import App, SystemCommand
 from textual.screen import Screen
 
 from grader.core.audit.review import QueueFilter, rubric_tags
+from grader.core.audit.rubric_review import ReviewRubric
 from grader.core.audit.sessions import SessionInfo
 from grader.tui.commands import DIFF_COMMANDS, REVIEW_COMMANDS
 from grader.tui.idle_gc import IdleCollector
@@ -39,6 +40,7 @@ class GraderApp(App[None]):
         colour_budget: float | None = COLOUR_BUDGET,
         session: SessionInfo | None = None,
         adjudicate: bool = False,
+        review_rubric: ReviewRubric | None = None,
     ) -> None:
         """`colour_budget`: seconds of syntax colouring per paint (None: colour everything at once, as
         snapshot tests want)."""
@@ -52,6 +54,7 @@ class GraderApp(App[None]):
         self.blind = blind
         self.filters = filters
         self.rubric = rubric_tags(list(rubric) if rubric else None)
+        self.review_rubric = review_rubric  # questions answered with each verdict (grader.core.audit.rubric_review)
 
     def on_mount(self) -> None:
         self.idle_collector.install()
@@ -71,6 +74,7 @@ class GraderApp(App[None]):
                 rubric=self.rubric,
                 colour_budget=self.colour_budget,
                 session=self.session,
+                review_rubric=self.review_rubric,
             )
         )
 

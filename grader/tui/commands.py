@@ -40,6 +40,15 @@ REVIEW_COMMANDS: tuple[Command, ...] = (
     ),
     Command("toggle_reference", "r", "r", "Ref fix", "Show or hide the reference fix", "Task", footer_min_width=100),
     Command("toggle_tests", "e", "e", "Tests", "Show or hide the test patch", "Task", footer=False),
+    Command(
+        "compare_reference",
+        "R",
+        "R",
+        "Patch vs ref",
+        "The patch and the reference fix side by side, file by file (the verifier stays hidden)",
+        "Task",
+        footer=False,
+    ),
     Command("toggle_stats", "s", "s", "Stats", "Show or hide the live statistics", "View", footer=False),
     Command(
         "app.focus_next",
@@ -52,6 +61,52 @@ REVIEW_COMMANDS: tuple[Command, ...] = (
     ),
     Command("help", "question_mark", "?", "Help", "Show every key", "View"),
     Command("quit", "q", "q", "Quit", "Quit (waits for verdicts still being saved)", "View"),
+)
+
+
+# With a rubric (`--rubric`): the number keys answer the current question in order, Enter moves on (or writes a
+# free-text answer), < and > move between the questions. Listed in help; the side panel shows each option's key.
+ANSWER_COMMANDS = tuple(
+    Command(
+        f"answer('{digit}')",
+        digit,
+        digit,
+        f"Answer {digit}",
+        f"Rubric: choose option {digit} of the current question",
+        "Rubric",
+        footer=False,
+    )
+    for digit in "0123456789"
+)
+RUBRIC_COMMANDS: tuple[Command, ...] = (
+    *ANSWER_COMMANDS,
+    Command(
+        "next_question",
+        "enter",
+        "Enter",
+        "Next question",
+        "Rubric: the next question (on free text: write the answer)",
+        "Rubric",
+        footer=False,
+    ),
+    Command(
+        "previous_question",
+        "less_than_sign",
+        "<",
+        "Prev question",
+        "Rubric: the previous question",
+        "Rubric",
+        footer=False,
+    ),
+    Command(
+        "skip_question",
+        "greater_than_sign",
+        ">",
+        "Skip question",
+        "Rubric: the next question, leaving this one",
+        "Rubric",
+        footer=False,
+    ),
 )
 
 

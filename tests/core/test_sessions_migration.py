@@ -175,7 +175,9 @@ def test_v2_database_upgrades_to_gold_items_and_keeps_its_sessions(v1_database: 
     engine = make_engine(v1_database)
     try:
         with engine.connect() as conn:
-            assert conn.execute(select(Meta.value).where(Meta.key == "schema_version")).scalar_one() == "3"
+            assert conn.execute(select(Meta.value).where(Meta.key == "schema_version")).scalar_one() == str(
+                SCHEMA_VERSION
+            )
             assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == HEAD_REVISION
             assert conn.execute(text("SELECT gold FROM session_item")).scalar_one() in (False, 0)
             assert conn.execute(text("SELECT reserved_for FROM session_assignment")).scalar_one() is None
@@ -188,5 +190,38 @@ def test_v2_database_upgrades_to_gold_items_and_keeps_its_sessions(v1_database: 
             assert gold_answers(conn) == {1: "pass"}
         with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
             conn.exec_driver_sql("DELETE FROM gold_answer")
+    finally:
+        engine.dispose()
+
+
+def test_v3_database_upgrades_to_rubrics_and_keeps_its_verdicts(v1_database: str) -> None:
+    """Schema 3 (gold items) to 4 (rubrics): the verdicts stay, rubric answers go with new ones, append-only."""
+    from alembic import command
+
+    from grader.core.store.rubric_answers import GivenAnswers, current_answers, store_rubric
+
+    raw = create_engine(v1_database)
+    with write_transaction(raw) as conn:
+        config = _alembic_config(conn)
+        command.stamp(config, "0001_v1_baseline")
+        command.upgrade(config, "0003_gold_items")
+        conn.exec_driver_sql("UPDATE grader_meta SET value = '3' WHERE key = 'schema_version'")
+    raw.dispose()
+    engine = make_engine(v1_database)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(select(Meta.value).where(Meta.key == "schema_version")).scalar_one() == "4"
+            assert {"rubric", "rubric_answer", "external_label"} <= set(inspect(conn).get_table_names())
+            assert conn.execute(text("SELECT note FROM verdict")).scalar_one() == "kept"
+        rubric_id = store_rubric(engine, name="r", digest="d" * 64, text='name = "r"')
+        saved = record_verdict(
+            engine, patch_id=1, reviewer="ana", verdict="pass", answers=GivenAnswers(rubric_id, {"q": "1"})
+        )
+        with engine.connect() as conn:
+            assert current_answers(conn, 1, 1) == {"q": "1"}
+        for statement in ("DELETE FROM rubric_answer", "UPDATE rubric SET name = 'x'", "DELETE FROM rubric"):
+            with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+                conn.exec_driver_sql(statement)
+        assert saved.supersedes_id is not None
     finally:
         engine.dispose()

@@ -94,6 +94,10 @@ class PatchView:
     mine: ReviewerVerdict | None
     revealed_at: datetime | None
     identical_elsewhere: int = 0  # other submissions' patches for this task that are the same change
+    # With a rubric (grader.core.audit.rubric_review.with_answers): the reviewer's current answers, and the
+    # published labels of the task as (rater, question, value), shown only after the reviewer's own verdict.
+    rubric_answers: tuple[tuple[str, str], ...] = ()
+    published_labels: tuple[tuple[str, str, str], ...] = ()
 
 
 def load_queue(engine: Engine, reviewer: str, filters: QueueFilter = QueueFilter()) -> ReviewQueue:

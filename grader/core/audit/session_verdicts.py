@@ -26,6 +26,7 @@ from grader.core.audit.assignment import (
     take_any_free_slot,
 )
 from grader.core.store.models import RETRACTED, Reviewer, SessionAssignment, Verdict, utcnow
+from grader.core.store.rubric_answers import GivenAnswers
 from grader.core.store.verdicts import SavedVerdict, current_verdicts_query, insert_verdict, reviewer_id
 
 PROPAGATED_SOURCE = "propagated"
@@ -52,6 +53,7 @@ def submit_session_verdict(
     seconds_spent: float | None = None,
     revealed_before: bool = False,
     lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    answers: GivenAnswers | None = None,
 ) -> SessionVerdict:
     """Record the verdict (with the session id) and complete the reviewer's slot, in one transaction.
 
@@ -80,11 +82,12 @@ def submit_session_verdict(
             revealed_before=revealed_before,
             source="review",
             session_id=session_id,
+            answers=answers,
         )
         counted = slot_id is not None
         if slot_id is not None:
             _complete_slot(conn, slot_id, rid, saved, now, lease_seconds)
-        propagated = _propagate(conn, session_id, patch_id, reviewer, rid, saved, tag_list, now, lease_seconds)
+        propagated = _propagate(conn, session_id, patch_id, reviewer, rid, saved, tag_list, now, lease_seconds, answers)
         return SessionVerdict(saved, counted=counted, propagated=tuple(propagated))
 
     return run_write(engine, submit)
@@ -114,6 +117,7 @@ def _propagate(
     tags: list[str],
     now: datetime,
     lease_seconds: float,
+    answers: GivenAnswers | None = None,
 ) -> list[int]:
     """Copy the verdict to the other sampled members of the patch's group (grade once); returns their ids.
 
@@ -154,14 +158,20 @@ def _propagate(
         slot_id = take_any_free_slot(conn, session_id, sibling, rid, now) if slot is None else int(slot.id)
         if slot_id is None:
             continue
-        copy = _insert_copy(conn, sibling, reviewer, saved, tags, session_id)
+        copy = _insert_copy(conn, sibling, reviewer, saved, tags, session_id, answers)
         _complete_slot(conn, slot_id, rid, copy, now, lease_seconds)
         done.append(sibling)
     return done
 
 
 def _insert_copy(
-    conn: Connection, patch_id: int, reviewer: str, saved: SavedVerdict, tags: list[str], session_id: int
+    conn: Connection,
+    patch_id: int,
+    reviewer: str,
+    saved: SavedVerdict,
+    tags: list[str],
+    session_id: int,
+    answers: GivenAnswers | None = None,
 ) -> SavedVerdict:
     return insert_verdict(
         conn,
@@ -172,6 +182,7 @@ def _insert_copy(
         tags=tags,
         source=PROPAGATED_SOURCE,
         session_id=session_id,
+        answers=answers,  # the same change: the rubric answers go with the verdict
     )
 
 

@@ -11,6 +11,7 @@ from typing import IO, Any
 from sqlalchemy import Engine, select
 
 from grader.core.audit.sessions import SessionInfo
+from grader.core.export.rubric_columns import answer_columns
 from grader.core.store.models import RETRACTED, Patch, Reviewer, SessionItem, Submission, Task
 from grader.core.store.verdicts import TAG_SEPARATOR, current_verdicts_query, decode_tags
 from grader.core.text.csvcells import neutralise
@@ -174,11 +175,13 @@ def _csv_field(cell: str) -> str:
 
 def write_csv(engine: Engine, out: IO[str], *, include_patch: bool = True, session: SessionInfo | None = None) -> int:
     """Write the graded set as CSV (RFC 4180 quoting, formula cells neutralised); returns the row count."""
-    names = column_names(include_patch=include_patch, session=session)
+    answers = answer_columns(engine, session_id=session.id if session is not None else None)
+    names = column_names(include_patch=include_patch, session=session) + tuple(answers.names)
     converters = [_converter(name) for name in names]
     out.write(",".join(names) + "\n")
     count = 0
     for row in iter_export_rows(engine, include_patch=include_patch, session=session):
+        row.update(answers.values(row["verdict_id"]))  # one column per rubric question, at the end
         out.write(",".join([_csv_field(convert(row[name])) for convert, name in zip(converters, names, strict=True)]))
         out.write("\n")
         count += 1
@@ -186,8 +189,10 @@ def write_csv(engine: Engine, out: IO[str], *, include_patch: bool = True, sessi
 
 
 def write_jsonl(engine: Engine, out: IO[str], *, include_patch: bool = True, session: SessionInfo | None = None) -> int:
+    answers = answer_columns(engine, session_id=session.id if session is not None else None, as_list=True)
     count = 0
     for row in iter_export_rows(engine, include_patch=include_patch, session=session):
+        row.update(answers.values(row["verdict_id"]))
         row["tags"] = decode_tags(row["tags"]) if row["tags"] else []
         if row["graded_at"] is not None:
             row["graded_at"] = row["graded_at"].isoformat()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-APPEND_ONLY_TABLES = ("verdict", "reveal", "session_event", "gold_answer")
+APPEND_ONLY_TABLES = ("verdict", "reveal", "session_event", "gold_answer", "rubric", "rubric_answer", "external_label")
 
 
 def install_append_only_guards(conn: Connection, tables: tuple[str, ...] = APPEND_ONLY_TABLES) -> None:

@@ -10,7 +10,7 @@ from grader.core.store.models import SCHEMA_VERSION, Meta
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The Alembic revision each grader schema version corresponds to.
-REVISION_OF_VERSION = {1: "0001_v1_baseline", 2: "0002_audit_sessions", 3: "0003_gold_items"}
+REVISION_OF_VERSION = {1: "0001_v1_baseline", 2: "0002_audit_sessions", 3: "0003_gold_items", 4: "0004_rubrics"}
 HEAD_REVISION = REVISION_OF_VERSION[SCHEMA_VERSION]
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Boolean, Column, Index, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 VERIFIER_VERDICTS = ("pass", "fail", "error", "unknown")
 HUMAN_VERDICTS = ("pass", "fail", "unsure")
@@ -224,4 +224,46 @@ class GoldAnswer(SQLModel, table=True):
     answer: str = Field(max_length=16)
     note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     marked_by: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class RubricRecord(SQLModel, table=True):
+    """A rubric as it was used: its TOML text, by digest, so answers keep their meaning forever. Append-only."""
+
+    __tablename__ = "rubric"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64)
+    digest: str = Field(max_length=64, unique=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class RubricAnswer(SQLModel, table=True):
+    """A reviewer's answer to one rubric question, stored with the verdict it was given with (same transaction).
+
+    Append-only: changed answers come with a new verdict row that supersedes the old one, so a reviewer's
+    current answers are those of their current verdict. Task-level answers are about the patch's task.
+    """
+
+    __tablename__ = "rubric_answer"
+    __table_args__ = (Index("ix_rubric_answer_verdict", "verdict_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    verdict_id: int = Field(foreign_key="verdict.id")
+    rubric_id: int = Field(foreign_key="rubric.id")
+    question: str = Field(max_length=40)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class ExternalLabel(SQLModel, table=True):
+    """A published task-level label (OpenAI's Verified annotation, Agentless's Lite classification) as a named
+    external rater's answer to a rubric question. Append-only; a re-import's row supersedes by a higher id."""
+
+    __tablename__ = "external_label"
+    __table_args__ = (Index("ix_external_label_rater_instance", "rater", "instance_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    rater: str = Field(max_length=64)
+    rubric_id: int = Field(foreign_key="rubric.id")
+    instance_id: str = Field(max_length=300)
+    question: str = Field(max_length=40)
+    value: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)

@@ -22,6 +22,7 @@ from grader.core.store.models import (
     Verdict,
     utcnow,
 )
+from grader.core.store.rubric_answers import GivenAnswers, insert_answers
 
 TAG_SEPARATOR = ";"
 
@@ -103,8 +104,12 @@ def insert_verdict(
     session_id: int | None = None,
     created_at: datetime | None = None,
     uid: str | None = None,
+    answers: GivenAnswers | None = None,
 ) -> SavedVerdict:
-    """Append a verdict in the caller's transaction; it supersedes the reviewer's latest row on the patch."""
+    """Append a verdict in the caller's transaction; it supersedes the reviewer's latest row on the patch.
+
+    `answers` (rubric answers) are appended with it, in the same transaction.
+    """
     verdict = verdict.strip().lower()
     if verdict not in (*HUMAN_VERDICTS, RETRACTED):
         raise VerdictError(f"unknown verdict {verdict!r}; expected one of {', '.join(HUMAN_VERDICTS)}")
@@ -128,6 +133,8 @@ def insert_verdict(
         "session_id": session_id,
     }
     new_id = int(conn.execute(Verdict.__table__.insert().values(**values)).inserted_primary_key[0])
+    if answers is not None and verdict != RETRACTED:
+        insert_answers(conn, new_id, answers)
     return SavedVerdict(new_id, values["uid"], patch_id, reviewer, verdict, when, values["supersedes_id"])
 
 

@@ -64,9 +64,10 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
 
-    def __init__(self, diff_keys: Sequence[tuple[str, str]]) -> None:
+    def __init__(self, diff_keys: Sequence[tuple[str, str]], rubric_keys: Sequence[tuple[str, str]] = ()) -> None:
         super().__init__()
         self._diff_keys = diff_keys
+        self._rubric_keys = rubric_keys
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, padding=(0, 2), show_header=False, expand=False)
@@ -81,6 +82,10 @@ class HelpScreen(ModalScreen[None]):
         table.add_row(Text("Diff", style="bold underline"), "")
         for key, description in self._diff_keys:
             table.add_row(key, description)
+        if self._rubric_keys:
+            table.add_row(Text("Rubric", style="bold underline"), "")
+            for key, description in self._rubric_keys:
+                table.add_row(key, description)
         table.add_row(Text("Anywhere", style="bold underline"), "")
         table.add_row("ctrl+p", "Command palette: every command by name")
         with VerticalScroll(classes="dialog help"):

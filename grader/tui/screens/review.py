@@ -27,12 +27,13 @@ from grader.core.audit.review import (
     ReviewerVerdict,
     ReviewQueue,
 )
+from grader.core.audit.rubric_review import ReviewRubric
 from grader.core.audit.sessions import SessionInfo
 from grader.core.patches.kinds import kind_notices
 from grader.core.stats.report import LiveStats
 from grader.core.store.models import RETRACTED
 from grader.core.text.sanitize import sanitize_line
-from grader.tui.commands import DIFF_COMMANDS, REVIEW_COMMANDS, bindings, key_of
+from grader.tui.commands import DIFF_COMMANDS, REVIEW_COMMANDS, RUBRIC_COMMANDS, bindings, key_of
 from grader.tui.messages import (
     PatchLoaded,
     QueueLoaded,
@@ -44,21 +45,24 @@ from grader.tui.messages import (
 )
 from grader.tui.paint import paint_now
 from grader.tui.screens.dialogs import HelpScreen
+from grader.tui.screens.reference import ReferenceScreen
 from grader.tui.screens.review_grading import ReviewGrading
+from grader.tui.screens.review_rubric import ReviewQuestions
 from grader.tui.screens.review_workers import ReviewWorkers
 from grader.tui.widgets.diff_view import COLOUR_BUDGET, DiffView
 from grader.tui.widgets.panels import LastPanel, MinePanel, ReviewFooter, StatsPanel, TaskPanel, VerifierPanel
 from grader.tui.widgets.review_diff import ReviewDiffView
+from grader.tui.widgets.rubric_panel import RubricPanel
 
 LEASE_RENEW_EVERY_S = 300.0  # a patch on screen keeps its lease (default 30 min) while the reviewer reads
 PREFETCH_AHEAD = 3  # patches loaded ahead of the reviewer, so the next one shows without waiting
 CACHE_SIZE = 64
 
 
-class ReviewScreen(ReviewGrading, ReviewWorkers, Screen[None]):
+class ReviewScreen(ReviewGrading, ReviewQuestions, ReviewWorkers, Screen[None]):
     """Grade patches one key at a time, blind to the model and the verifier until each verdict is committed."""
 
-    BINDINGS = bindings(REVIEW_COMMANDS + DIFF_COMMANDS)
+    BINDINGS = bindings(REVIEW_COMMANDS + DIFF_COMMANDS + RUBRIC_COMMANDS)
 
     def __init__(
         self,
@@ -70,9 +74,14 @@ class ReviewScreen(ReviewGrading, ReviewWorkers, Screen[None]):
         rubric: tuple[str, ...] = (),
         colour_budget: float | None = COLOUR_BUDGET,
         session: SessionInfo | None = None,
+        review_rubric: ReviewRubric | None = None,
     ) -> None:
         super().__init__()
         self.engine = engine
+        self.review_rubric = review_rubric  # questions answered with each verdict (review_rubric.py)
+        self._answers: dict[int, dict[str, str]] = {}
+        self._current_question: str | None = None
+        self._staying_for: int | None = None
         self.colour_budget = colour_budget
         # In an audit session patches come one lease at a time (claim_next), blind as the session says.
         self.session = session
@@ -113,6 +122,8 @@ class ReviewScreen(ReviewGrading, ReviewWorkers, Screen[None]):
                 yield Rule(id="pane-rule")  # under the task (or the task's diff), not under the focus bar
                 yield ReviewDiffView(id="diff", colour_budget=self.colour_budget)
             with VerticalScroll(id="side"):
+                if self.review_rubric is not None:
+                    yield RubricPanel(id="rubric")
                 yield VerifierPanel(id="verifier")
                 yield MinePanel(id="mine")
                 yield LastPanel(id="last", classes="hidden")
@@ -181,6 +192,7 @@ class ReviewScreen(ReviewGrading, ReviewWorkers, Screen[None]):
                 self._verifier_shown.add(view.patch_id)
         if self.view is not None and self.view.patch_id == view.patch_id:
             self.view = updated
+            self.verdict_saved_for_rubric(updated)
             self._render_side()
         self._render_topbar()
         self.update_stats_worker(view.patch_id, saved.verdict, message.tags, message.propagated)
@@ -303,6 +315,7 @@ class ReviewScreen(ReviewGrading, ReviewWorkers, Screen[None]):
         text = None if view.patch_kind == "null" else view.diff
         self.query_one("#diff", DiffView).show_patch(text, kind_notices(view.patch_kind))
         self._hide_task_diff()
+        self.start_questions(view)
         self._render_side()
         self._render_topbar()
         paint_now(self)
@@ -328,6 +341,7 @@ class ReviewScreen(ReviewGrading, ReviewWorkers, Screen[None]):
         if (self._pending_note is not None or self._pending_tags is not None) and "NOT saved" not in state:
             state = "note/tags kept for your verdict" if mine is None else state
         self.query_one(MinePanel).show_mine(mine.verdict if mine else None, note, tags, state)
+        self._render_rubric()
 
     def _progress(self) -> str:
         if self.queue is None:
@@ -409,7 +423,26 @@ class ReviewScreen(ReviewGrading, ReviewWorkers, Screen[None]):
         scrolling = [b for b in DiffView.BINDINGS if isinstance(b, Binding) and b.key not in forwarded]
         diff_keys = [(c.key_display, c.description) for c in DIFF_COMMANDS]
         diff_keys += [(b.key_display or b.key, b.description) for b in scrolling]
-        self.app.push_screen(HelpScreen(diff_keys))
+        rubric_keys = []
+        if self.review_rubric is not None:
+            rubric_keys = [("0-9", "Answer the current question: the option with that key (listed beside it)")]
+            rubric_keys += [
+                (c.key_display, c.description) for c in RUBRIC_COMMANDS if not c.action.startswith("answer")
+            ]
+        self.app.push_screen(HelpScreen(diff_keys, rubric_keys))
+
+    def action_compare_reference(self) -> None:
+        """The patch and the reference fix side by side, per file; the verifier's verdict is not shown there."""
+        view = self.view
+        if view is None:
+            return
+        if not view.reference_patch.strip():
+            self.notify("No reference fix for this task: import the task file.")
+            return
+        patch = None if view.patch_kind == "null" else view.diff
+        self.app.push_screen(
+            ReferenceScreen(patch or "", view.reference_patch, view.instance_id, colour_budget=self.colour_budget)
+        )
 
     def action_quit(self) -> None:
         if self._pending_saves > 0:

@@ -49,6 +49,9 @@ class ReviewGrading:
         def _render_side(self) -> None: ...
         def _render_topbar(self) -> None: ...
         def save_verdict_worker(self, *args: Any) -> Any: ...
+        def rubric_blocks_verdict(self, view: PatchView) -> bool: ...
+        def rubric_keeps_patch(self, view: PatchView) -> bool: ...
+        def rubric_answers_for(self, view: PatchView) -> Any: ...
         def call_after_refresh(self, callback: Any, *args: Any) -> bool: ...
         def query_one(self, selector: type[LastPanel]) -> LastPanel: ...
         def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information") -> None: ...
@@ -57,6 +60,8 @@ class ReviewGrading:
         view = self.view
         if view is None or self.queue is None:
             return
+        if self.rubric_blocks_verdict(view):
+            return  # a required rubric question is open: the notice says which
         mine = view.mine
         note = self._pending_note if self._pending_note is not None else (mine.note if mine else "")
         tags = self._pending_tags if self._pending_tags is not None else (mine.tags if mine else ())
@@ -67,6 +72,16 @@ class ReviewGrading:
         last.remove_class("hidden")
         # The verifier's verdict stays hidden until the commit returns (VerdictSaved), unless already shown.
         last.show_last(view, verdict, "saving…", self.blind, reveal=self._revealed(view))
+        if self.rubric_keeps_patch(view):
+            # Questions asked after the verdict open on this patch once it is saved; answering them moves on.
+            self._render_side()
+            self._render_topbar()
+            return
+        self._move_on_after(view)
+
+    def _move_on_after(self, view: PatchView) -> None:
+        """To the next ungraded patch (in a session, the next one claimed), or say the queue is done."""
+        assert self.queue is not None
         following = self.queue.first_ungraded(self.position + 1)
         if following is None and self.session is not None:
             self._waiting_for_claim = True  # the next patch arrives with SessionClaimed
@@ -93,7 +108,8 @@ class ReviewGrading:
         # The write starts once the frame that answers the key is painted (a few ms later): the screen says
         # "saving…" until the commit returns, and never "saved" before it.
         revealed = self._revealed(view)
-        self.call_after_refresh(self.save_verdict_worker, view, verdict, note, tags, seconds, revealed)
+        answers = self.rubric_answers_for(view) if verdict != RETRACTED else None  # every answer goes with each row
+        self.call_after_refresh(self.save_verdict_worker, view, verdict, note, tags, seconds, revealed, answers)
 
     def action_note(self) -> None:
         view = self.view

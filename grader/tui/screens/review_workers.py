@@ -12,12 +12,14 @@ from textual.message import Message
 
 from grader.core.audit.assignment import claim_next, renew_claim
 from grader.core.audit.review import PatchView, QueueFilter, ReviewQueue, load_patch_view, load_queue, pseudonyms
+from grader.core.audit.rubric_review import ReviewRubric, with_answers
 from grader.core.audit.session_verdicts import PROPAGATED_SOURCE, submit_session_verdict
 from grader.core.audit.sessions import SessionInfo
 from grader.core.patches.hash_backfill import backfill_norm_hashes
 from grader.core.stats.data import load_model_names, load_stat_records
 from grader.core.stats.report import LiveStats
 from grader.core.store.models import RETRACTED
+from grader.core.store.rubric_answers import GivenAnswers
 from grader.core.store.verdicts import record_reveal, record_verdict
 from grader.tui.messages import (
     PatchLoaded,
@@ -40,6 +42,7 @@ class ReviewWorkers:
     blind: bool
     filters: QueueFilter
     session: SessionInfo | None
+    review_rubric: ReviewRubric | None
     names: dict[str, str]
     _live: LiveStats | None
     _live_lock: threading.Lock
@@ -66,6 +69,8 @@ class ReviewWorkers:
     def load_patch_worker(self, patch_id: int, position: int) -> None:
         try:
             view = load_patch_view(self.engine, patch_id, self.reviewer, self.names)
+            if self.review_rubric is not None:
+                view = with_answers(self.engine, view, self.reviewer, self.review_rubric)
         except Exception as exc:
             self.post_message(StoreFailed(f"loading patch {patch_id}", exc))
             return
@@ -80,6 +85,7 @@ class ReviewWorkers:
         tags: tuple[str, ...],
         seconds: float | None,
         revealed_before: bool,
+        answers: GivenAnswers | None = None,
     ) -> None:
         given = {
             "patch_id": view.patch_id,
@@ -89,6 +95,7 @@ class ReviewWorkers:
             "tags": tags,
             "seconds_spent": seconds,
             "revealed_before": revealed_before,
+            "answers": answers,
         }
         propagated: tuple[int, ...] = ()
         try:
